@@ -1,0 +1,50 @@
+// Imperative commands against one account. Time and ids arrive on the command: the
+// decider has no clock and no randomness.
+
+import type { Role, Permission } from "./roles.ts";
+
+export type AccountCommand =
+  | { readonly _tag: "RegisterAccount"; readonly accountId: string; readonly email: string }
+  | { readonly _tag: "GrantRole"; readonly role: Role; readonly reason: string }
+  /** The edge verified the password against the credentials table; the decider records the outcome. */
+  | { readonly _tag: "RecordLogin"; readonly passwordMatches: boolean; readonly clientId: string | null }
+  | {
+      readonly _tag: "GrantConsent";
+      readonly clientId: string;
+      readonly clientName: string;
+      readonly redirectHost: string;
+      readonly scopes: ReadonlyArray<string>;
+    }
+  | { readonly _tag: "DenyConsent"; readonly clientId: string; readonly scopes: ReadonlyArray<string> }
+  | {
+      readonly _tag: "StartSession";
+      readonly sessionId: string;
+      readonly clientId: string;
+      readonly scopes: ReadonlyArray<string>;
+      readonly resource: string;
+      readonly expiresAt: number;
+      readonly at: number;
+    }
+  | {
+      readonly _tag: "RefreshSession";
+      readonly sessionId: string;
+      /** The generation of the refresh token presented; must be the current one. */
+      readonly generation: number;
+      readonly expiresAt: number;
+      readonly at: number;
+    }
+  | {
+      readonly _tag: "RevokeSession";
+      readonly sessionId: string;
+      readonly reason: "refresh_token_reused" | "user_request" | "authorization_code_reused";
+    }
+  | {
+      readonly _tag: "InvokeTool";
+      readonly tool: string;
+      readonly sessionId: string;
+      readonly permission: Permission;
+      readonly requiredScope: string;
+      readonly at: number;
+    };
+
+export type AccountCommandType = AccountCommand["_tag"];

@@ -1,0 +1,40 @@
+// Typed refusals of the account decider. Each maps to exactly one protocol error in
+// src/errors (OAuth JSON, HTTP page, MCP tool result).
+
+import { Schema } from "effect";
+
+export class AccountNotFound extends Schema.TaggedError<AccountNotFound>()("AccountNotFound", {}) {}
+
+export class AccountAlreadyRegistered extends Schema.TaggedError<AccountAlreadyRegistered>()(
+  "AccountAlreadyRegistered",
+  { email: Schema.String },
+) {}
+
+
+export class ConsentMissing extends Schema.TaggedError<ConsentMissing>()("ConsentMissing", {
+  clientId: Schema.String,
+}) {}
+
+export class SessionNotLive extends Schema.TaggedError<SessionNotLive>()("SessionNotLive", {
+  sessionId: Schema.String,
+  reason: Schema.Literals(["unknown", "revoked", "expired"]),
+}) {}
+
+export class SessionAlreadyStarted extends Schema.TaggedError<SessionAlreadyStarted>()(
+  "SessionAlreadyStarted",
+  { sessionId: Schema.String },
+) {}
+
+export class StaleRefresh extends Schema.TaggedError<StaleRefresh>()("StaleRefresh", {
+  sessionId: Schema.String,
+  expected: Schema.Number,
+  presented: Schema.Number,
+}) {}
+
+export type AccountError =
+  | AccountNotFound
+  | AccountAlreadyRegistered
+  | ConsentMissing
+  | SessionNotLive
+  | SessionAlreadyStarted
+  | StaleRefresh;

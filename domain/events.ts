@@ -1,0 +1,91 @@
+// The account event catalogue. Past tense, data only: no secrets (no password, hash,
+// code or token ever appears here; secrets live in side tables, see ARCHITECTURE.md).
+// Each event type carries a schema version; bump it and add an upcaster when a shape changes.
+
+import { Schema } from "effect";
+import { Role } from "./roles.ts";
+
+const Scopes = Schema.Array(Schema.String);
+
+export const AccountEvent = Schema.TaggedUnion({
+  AccountRegistered: { accountId: Schema.String, email: Schema.String },
+  /** A password was set; the hash itself lives in the credentials side table. */
+  PasswordSet: { scheme: Schema.String },
+  RoleGranted: { role: Role, reason: Schema.String },
+  LoginSucceeded: { clientId: Schema.NullOr(Schema.String) },
+  LoginFailed: { reason: Schema.Literals(["invalid_password"]), failedAttempts: Schema.Number },
+  ConsentGranted: {
+    clientId: Schema.String,
+    clientName: Schema.String,
+    redirectHost: Schema.String,
+    scopes: Scopes,
+  },
+  ConsentDenied: { clientId: Schema.String, scopes: Scopes },
+  SessionStarted: {
+    sessionId: Schema.String,
+    clientId: Schema.String,
+    scopes: Scopes,
+    resource: Schema.String,
+    expiresAt: Schema.Number,
+  },
+  TokenRefreshed: { sessionId: Schema.String, generation: Schema.Number, expiresAt: Schema.Number },
+  SessionRevoked: {
+    sessionId: Schema.String,
+    reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused"]),
+  },
+  ToolInvoked: {
+    tool: Schema.String,
+    sessionId: Schema.String,
+    permission: Schema.String,
+    outcome: Schema.Literals(["allowed", "denied"]),
+    reason: Schema.NullOr(Schema.String),
+  },
+});
+export type AccountEvent = typeof AccountEvent.Type;
+export type AccountEventType = AccountEvent["_tag"];
+
+/** Current schema version of each event type (stored beside every event). */
+export const EVENT_VERSIONS: Record<AccountEventType, number> = {
+  AccountRegistered: 1,
+  PasswordSet: 1,
+  RoleGranted: 1,
+  LoginSucceeded: 1,
+  LoginFailed: 1,
+  ConsentGranted: 1,
+  ConsentDenied: 1,
+  SessionStarted: 1,
+  TokenRefreshed: 1,
+  SessionRevoked: 1,
+  ToolInvoked: 1,
+};
+
+export const decodeEvent = Schema.decodeUnknownSync(AccountEvent);
+
+/** Who caused an event. The system acts for configuration (ADMIN_EMAILS) and expiries. */
+export const Actor = Schema.Struct({
+  kind: Schema.Literals(["user", "system", "client"]),
+  id: Schema.String,
+});
+export type Actor = typeof Actor.Type;
+export const SYSTEM: Actor = { kind: "system", id: "warden" };
+
+/** Metadata stored beside each event; never used by decide/evolve. */
+export interface EventMetadata {
+  readonly actor: Actor;
+  readonly requestId: string;
+  readonly at: number;
+  readonly clientIp: string | null;
+  readonly userAgent: string | null;
+}
+
+/** An event as stored and read back: position, identity, chain and metadata. */
+export interface StoredEvent {
+  readonly seq: number;
+  readonly eventId: string;
+  readonly type: AccountEventType;
+  readonly version: number;
+  readonly data: AccountEvent;
+  readonly metadata: EventMetadata;
+  readonly prevHash: string;
+  readonly hash: string;
+}

@@ -1,0 +1,71 @@
+// Pure OAuth 2.1 rules: redirect URI matching, PKCE verifier shape, scopes, client metadata.
+// Each rule names the RFC section it implements.
+
+/** Scopes this server understands; `account:read` lets a client read the user's own account. */
+export const SUPPORTED_SCOPES = ["account:read"] as const;
+export const DEFAULT_SCOPES: ReadonlyArray<string> = ["account:read"];
+
+/** RFC 6749 §3.3: space-delimited, case-sensitive; unknown scopes are an error, not ignored. */
+export const parseScopes = (
+  raw: string | undefined,
+): { scopes: ReadonlyArray<string> } | { invalid: string } => {
+  if (raw === undefined || raw.trim() === "") return { scopes: DEFAULT_SCOPES };
+  const scopes = [...new Set(raw.split(" ").filter((s) => s.length > 0))];
+  const unknown = scopes.find((s) => !(SUPPORTED_SCOPES as ReadonlyArray<string>).includes(s));
+  return unknown ? { invalid: unknown } : { scopes };
+};
+
+/** RFC 7636 §4.1: 43–128 characters from the unreserved set. */
+export const isValidCodeVerifier = (v: string): boolean => /^[A-Za-z0-9\-._~]{43,128}$/.test(v);
+
+/** RFC 7636 §4.2: an S256 challenge is base64url(SHA-256(verifier)), 43 characters. */
+export const isValidCodeChallenge = (c: string): boolean => /^[A-Za-z0-9\-_]{43}$/.test(c);
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
+
+const parse = (uri: string): URL | null => {
+  try {
+    return new URL(uri);
+  } catch {
+    return null;
+  }
+};
+
+export const isLoopbackHttp = (url: URL): boolean =>
+  url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+
+/**
+ * OAuth 2.1 §2.3.1 / RFC 9700 §4.1.3: exact string match, with one exception:
+ * RFC 8252 §7.3 lets a native app's loopback redirect use any port, since the port
+ * is picked at runtime. Everything else (scheme, host, path, query) must be identical.
+ */
+export const redirectUriMatches = (registered: string, presented: string): boolean => {
+  if (registered === presented) return true;
+  const a = parse(registered);
+  const b = parse(presented);
+  if (!a || !b || !isLoopbackHttp(a) || !isLoopbackHttp(b)) return false;
+  return (
+    a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search && b.hash === ""
+  );
+};
+
+/** RFC 7591 §2 + OAuth 2.1 §2.3: what a registered redirect URI may be. */
+export const redirectUriProblem = (uri: string): string | null => {
+  const url = parse(uri);
+  if (!url) return `redirect_uri ${JSON.stringify(uri)} is not an absolute URI`;
+  if (url.hash !== "") return "redirect_uri must not contain a fragment";
+  if (["javascript:", "data:", "file:", "vbscript:", "blob:"].includes(url.protocol)) {
+    return `redirect_uri scheme ${url.protocol} is not allowed`;
+  }
+  if (url.protocol === "http:" && !isLoopbackHttp(url)) {
+    return "http redirect_uri is only allowed for loopback hosts (RFC 8252 §7.3)";
+  }
+  return null;
+};
+
+/** Shown on the consent page: a client whose every redirect goes to this machine. */
+export const isLocalOnly = (redirectUris: ReadonlyArray<string>): boolean =>
+  redirectUris.every((u) => {
+    const url = parse(u);
+    return url !== null && isLoopbackHttp(url);
+  });

@@ -1,0 +1,45 @@
+// Roles and the permissions they carry. Pure data: the MCP permission check and the
+// inline projection both read from here, so there is one answer to "may this account do X".
+
+import { Schema } from "effect";
+
+/** Lowest to highest; each role holds every permission of the roles below it. */
+export const ROLES = ["member", "auditor", "operator", "admin", "owner"] as const;
+export const Role = Schema.Literals(ROLES);
+export type Role = typeof Role.Type;
+
+export const PERMISSIONS = [
+  "account.read_self",
+  "events.read_self",
+  "audit.read",
+  "accounts.read",
+  "accounts.lock",
+  "roles.grant",
+  "roles.grant_admin",
+] as const;
+export const Permission = Schema.Literals(PERMISSIONS);
+export type Permission = typeof Permission.Type;
+
+/** What each role adds on top of the role below it. */
+const ADDED_BY_ROLE: Record<Role, ReadonlyArray<Permission>> = {
+  member: ["account.read_self", "events.read_self"],
+  auditor: ["audit.read"],
+  operator: ["accounts.read", "accounts.lock"],
+  admin: ["roles.grant"],
+  owner: ["roles.grant_admin"],
+};
+
+export const roleRank = (role: Role): number => ROLES.indexOf(role);
+
+export const permissionsOfRole = (role: Role): ReadonlySet<Permission> =>
+  new Set(ROLES.slice(0, roleRank(role) + 1).flatMap((r) => ADDED_BY_ROLE[r]));
+
+export const permissionsOf = (roles: Iterable<Role>): ReadonlySet<Permission> => {
+  const all = new Set<Permission>();
+  for (const role of roles) for (const p of permissionsOfRole(role)) all.add(p);
+  return all;
+};
+
+/** Highest role first, for display. */
+export const sortRoles = (roles: Iterable<Role>): Role[] =>
+  [...new Set(roles)].sort((a, b) => roleRank(b) - roleRank(a));

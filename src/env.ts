@@ -1,0 +1,14 @@
+// Bindings declared in wrangler.toml. Kept by hand (small, reviewed with wrangler.toml).
+import type { AccountObject } from "./objects/account-object.ts";
+import type { ClientRegistryObject } from "./objects/client-registry-object.ts";
+import type { EmailIndexObject } from "./objects/email-index-object.ts";
+import type { SigningKeysObject } from "./objects/signing-keys-object.ts";
+
+export interface Env {
+  readonly ACCOUNTS: DurableObjectNamespace<AccountObject>;
+  readonly EMAILS: DurableObjectNamespace<EmailIndexObject>;
+  readonly CLIENTS: DurableObjectNamespace<ClientRegistryObject>;
+  readonly KEYS: DurableObjectNamespace<SigningKeysObject>;
+  /** Comma-separated emails granted `owner` at sign-up. */
+  readonly ADMIN_EMAILS?: string;
+}

@@ -1,0 +1,45 @@
+// Response helpers shared by every route: OAuth JSON errors (RFC 6749 §5.2), JSON, HTML
+// pages with anti-framing headers, and the request metadata recorded beside events.
+
+import type { RequestMeta } from "../objects/account-object.ts";
+
+const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
+
+export const json = (body: unknown, status = 200, headers: HeadersInit = {}) =>
+  new Response(JSON.stringify(body, null, 2), {
+    status,
+    headers: { "Content-Type": "application/json", ...NO_STORE, ...headers },
+  });
+
+/** RFC 6749 §5.2 error response; always `no-store` so no cache keeps it. */
+export const oauthError = (error: string, description: string, status = 400, headers: HeadersInit = {}) =>
+  json({ error, error_description: description }, status, headers);
+
+/** Pages are never framed (clickjacking, RFC 6749 §10.13) and never cached. */
+export const html = (body: string, status = 200, headers: HeadersInit = {}) =>
+  new Response(body, {
+    status,
+    headers: {
+      "Content-Type": "text/html; charset=utf-8",
+      "X-Frame-Options": "DENY",
+      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
+      "Referrer-Policy": "no-referrer",
+      "X-Content-Type-Options": "nosniff",
+      ...NO_STORE,
+      ...headers,
+    },
+  });
+
+export const redirect = (location: string) =>
+  new Response(null, { status: 302, headers: { Location: location, ...NO_STORE } });
+
+export const requestMeta = (request: Request): RequestMeta => ({
+  requestId: crypto.randomUUID(),
+  at: Date.now(),
+  clientIp: request.headers.get("cf-connecting-ip") ?? request.headers.get("x-real-ip"),
+  userAgent: request.headers.get("user-agent")?.slice(0, 256) ?? null,
+});
+
+/** Issuer and resource are derived from the request origin (RFC 8414 §2, RFC 9728 §3). */
+export const issuerOf = (request: Request) => new URL(request.url).origin;
+export const resourceOf = (request: Request) => `${issuerOf(request)}/mcp`;

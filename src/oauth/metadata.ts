@@ -1,0 +1,50 @@
+// Discovery documents: RFC 8414 authorization-server metadata and RFC 9728
+// protected-resource metadata. A client needs nothing but the /mcp URL to find these.
+
+import { SUPPORTED_SCOPES } from "../../domain/oauth.ts";
+import { json, issuerOf, resourceOf } from "../http/responses.ts";
+
+const PUBLIC = { "Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300" };
+
+export const authorizationServerMetadata = (request: Request) => {
+  const issuer = issuerOf(request);
+  return json(
+    {
+      issuer,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      registration_endpoint: `${issuer}/register`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      scopes_supported: [...SUPPORTED_SCOPES],
+      response_types_supported: ["code"],
+      response_modes_supported: ["query"],
+      grant_types_supported: ["authorization_code", "refresh_token"],
+      token_endpoint_auth_methods_supported: ["none"],
+      code_challenge_methods_supported: ["S256"],
+      // RFC 9207: `iss` is returned on every authorization response.
+      authorization_response_iss_parameter_supported: true,
+      service_documentation: `${issuer}/`,
+    },
+    200,
+    PUBLIC,
+  );
+};
+
+export const protectedResourceMetadata = (request: Request) => {
+  const issuer = issuerOf(request);
+  return json(
+    {
+      resource: resourceOf(request),
+      authorization_servers: [issuer],
+      scopes_supported: [...SUPPORTED_SCOPES],
+      bearer_methods_supported: ["header"],
+      resource_name: "Warden MCP server",
+      resource_documentation: `${issuer}/`,
+    },
+    200,
+    PUBLIC,
+  );
+};
+
+export const resourceMetadataUrl = (request: Request) =>
+  `${issuerOf(request)}/.well-known/oauth-protected-resource/mcp`;

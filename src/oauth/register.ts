@@ -1,0 +1,79 @@
+// Dynamic Client Registration (RFC 7591) for public clients. The response echoes the
+// complete metadata as registered, with defaults filled in (RFC 7591 §3.2.1).
+
+import { redirectUriProblem, SUPPORTED_SCOPES, parseScopes } from "../../domain/oauth.ts";
+import { BadRequest, readJsonObject } from "../http/body.ts";
+import { json, oauthError } from "../http/responses.ts";
+import { randomToken } from "../crypto.ts";
+import type { Env } from "../env.ts";
+import type { ClientMetadata } from "../objects/client-registry-object.ts";
+
+const CORS = { "Access-Control-Allow-Origin": "*" };
+const GRANT_TYPES = ["authorization_code", "refresh_token"];
+
+const invalid = (description: string, error = "invalid_client_metadata") =>
+  oauthError(error, description, 400, CORS);
+
+const optionalString = (body: Record<string, unknown>, key: string, max = 512): string | undefined | Error => {
+  const value = body[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || value.length > max) return new Error(`${key} must be a string of at most ${max} characters`);
+  return value;
+};
+
+export async function registerClient(request: Request, env: Env): Promise<Response> {
+  let body: Record<string, unknown>;
+  try {
+    body = await readJsonObject(request);
+  } catch (e) {
+    if (e instanceof BadRequest) return oauthError("invalid_client_metadata", e.reason, e.status, CORS);
+    throw e;
+  }
+  const uris = body.redirect_uris;
+  if (!Array.isArray(uris) || uris.length === 0 || uris.length > 10 || !uris.every((u) => typeof u === "string")) {
+    return invalid("redirect_uris must be a non-empty array of at most 10 strings", "invalid_redirect_uri");
+  }
+  for (const uri of uris as string[]) {
+    const problem = redirectUriProblem(uri);
+    if (problem) return invalid(problem, "invalid_redirect_uri");
+  }
+  const method = body.token_endpoint_auth_method ?? "none";
+  if (method !== "none") return invalid("only public clients (token_endpoint_auth_method \"none\") can register here");
+  const grantTypes = body.grant_types ?? ["authorization_code", "refresh_token"];
+  if (!Array.isArray(grantTypes) || !grantTypes.every((g) => GRANT_TYPES.includes(g as string)) || !grantTypes.includes("authorization_code")) {
+    return invalid(`grant_types must include authorization_code and only ${GRANT_TYPES.join(", ")}`);
+  }
+  const responseTypes = body.response_types ?? ["code"];
+  if (!Array.isArray(responseTypes) || responseTypes.length !== 1 || responseTypes[0] !== "code") {
+    return invalid("response_types must be [\"code\"]");
+  }
+  const scopeField = optionalString(body, "scope");
+  if (scopeField instanceof Error) return invalid(scopeField.message);
+  const scopes = parseScopes(scopeField);
+  if ("invalid" in scopes) return invalid(`unknown scope ${scopes.invalid}`);
+  const strings: Record<string, string> = {};
+  for (const key of ["client_name", "client_uri", "logo_uri", "software_id", "software_version"]) {
+    const value = optionalString(body, key, key === "client_name" ? 100 : 512);
+    if (value instanceof Error) return invalid(value.message);
+    if (value !== undefined) strings[key] = value;
+  }
+  const clientId = randomToken(18);
+  const metadata: ClientMetadata = {
+    ...strings,
+    client_id: clientId,
+    client_id_issued_at: Math.floor(Date.now() / 1000),
+    client_name: strings.client_name ?? "Unnamed MCP client",
+    redirect_uris: uris as string[],
+    grant_types: grantTypes as string[],
+    response_types: ["code"],
+    token_endpoint_auth_method: "none",
+    scope: (scopeField === undefined ? [...SUPPORTED_SCOPES] : scopes.scopes).join(" "),
+  };
+  await env.CLIENTS.get(env.CLIENTS.idFromName(clientId)).register(metadata);
+  return json(metadata, 201, CORS);
+}
+
+export async function findClient(env: Env, clientId: string): Promise<ClientMetadata | null> {
+  if (clientId.length === 0 || clientId.length > 64 || !/^[A-Za-z0-9_-]+$/.test(clientId)) return null;
+  return env.CLIENTS.get(env.CLIENTS.idFromName(clientId)).get();
+}

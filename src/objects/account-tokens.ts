@@ -1,0 +1,158 @@
+// Authorization-code and refresh-token handling inside the AccountObject. Everything here
+// is synchronous so that check-then-write runs without interleaving (one account object
+// serializes every token operation of its account).
+
+import type { AccountState } from "../../domain/account.ts";
+import type { AccountCommand } from "../../domain/commands.ts";
+import type { Actor } from "../../domain/events.ts";
+import { constantTimeEqual, randomToken, sha256Hex } from "../crypto.ts";
+import type { AccountSecrets } from "../store/secrets.ts";
+import type { Executed } from "./account-object.ts";
+
+/** OAuth 2.1 §4.1.2: codes are short-lived; two minutes covers a slow client's exchange. */
+export const CODE_TTL_MS = 2 * 60 * 1000;
+/** Sliding session lifetime: each refresh extends it (like Auth0's inactivity lifetime). */
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+export type TokenRefusal =
+  | "ticket_used"
+  | "account_not_found"
+  | "code_unknown"
+  | "code_expired"
+  | "code_reused"
+  | "client_mismatch"
+  | "redirect_mismatch"
+  | "pkce_mismatch"
+  | "refresh_unknown"
+  | "refresh_reused"
+  | "session_not_live"
+  | "scope_widened";
+
+export type TokenOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: TokenRefusal };
+
+export interface CodeRequest {
+  readonly ticketId: string;
+  readonly clientId: string;
+  readonly clientName: string;
+  readonly redirectUri: string;
+  readonly redirectHost: string;
+  readonly codeChallenge: string;
+  readonly scopes: ReadonlyArray<string>;
+  readonly resource: string;
+}
+
+export interface CodeGrant {
+  readonly code: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  /** base64url(SHA-256(code_verifier)), computed by the Worker (RFC 7636 §4.6). */
+  readonly challengeOfVerifier: string;
+}
+
+export interface IssuedSession {
+  readonly accountId: string;
+  readonly sessionId: string;
+  readonly clientId: string;
+  readonly scopes: ReadonlyArray<string>;
+  readonly resource: string;
+  readonly refreshToken: string;
+}
+
+export interface TokenContext {
+  readonly secrets: AccountSecrets;
+  readonly state: () => AccountState;
+  readonly at: number;
+  readonly run: (command: AccountCommand, actor?: Actor) => Executed;
+  readonly runAsSystem: (command: AccountCommand) => Executed;
+  readonly transaction: <T>(fn: () => T) => T;
+}
+
+/** Tokens carry the account id so the Worker can route them to this object without a lookup. */
+const newSecret = (accountId: string) => `${accountId}.${randomToken()}`;
+
+export function issueCode(secrets: AccountSecrets, request: CodeRequest, at: number, accountId: string): { code: string } {
+  const code = newSecret(accountId);
+  secrets.insertCode(code, {
+    ticket_id: request.ticketId,
+    client_id: request.clientId,
+    redirect_uri: request.redirectUri,
+    code_challenge: request.codeChallenge,
+    scopes: JSON.stringify(request.scopes),
+    resource: request.resource,
+    expires_at: at + CODE_TTL_MS,
+  });
+  return { code };
+}
+
+export function exchangeCode(ctx: TokenContext, grant: CodeGrant): TokenOutcome<IssuedSession> {
+  const row = ctx.secrets.findCode(grant.code);
+  if (!row) return { ok: false, reason: "code_unknown" };
+  // A code presented by another client changes nothing (RFC 6749 §4.1.3).
+  if (row.client_id !== grant.clientId) return { ok: false, reason: "client_mismatch" };
+  if (row.redeemed_at !== null) {
+    // RFC 6749 §4.1.2: a reused code SHOULD revoke what it issued, since one of the
+    // two presenters is an attacker.
+    if (row.session_id) ctx.runAsSystem({ _tag: "RevokeSession", sessionId: row.session_id, reason: "authorization_code_reused" });
+    if (row.session_id) ctx.secrets.supersedeSession(row.session_id, ctx.at);
+    return { ok: false, reason: "code_reused" };
+  }
+  if (row.expires_at <= ctx.at) return { ok: false, reason: "code_expired" };
+  if (row.redirect_uri !== grant.redirectUri) return { ok: false, reason: "redirect_mismatch" };
+  if (!constantTimeEqual(row.code_challenge, grant.challengeOfVerifier)) {
+    // A wrong verifier burns the code: no second guess with the same code.
+    ctx.secrets.redeemCode(row.code_hash, ctx.at, null);
+    return { ok: false, reason: "pkce_mismatch" };
+  }
+  const sessionId = crypto.randomUUID();
+  const scopes = JSON.parse(row.scopes) as string[];
+  return ctx.transaction(() => {
+    const started = ctx.run({
+      _tag: "StartSession", sessionId, clientId: row.client_id, scopes, resource: row.resource,
+      expiresAt: ctx.at + SESSION_TTL_MS, at: ctx.at,
+    });
+    if (!started.ok) return { ok: false, reason: "session_not_live" } as const;
+    ctx.secrets.redeemCode(row.code_hash, ctx.at, sessionId);
+    const accountId = ctx.state().accountId!;
+    const refreshToken = newSecret(accountId);
+    ctx.secrets.insertRefreshToken(refreshToken, sessionId, 0, row.client_id, ctx.at);
+    return { ok: true, value: { accountId, sessionId, clientId: row.client_id, scopes, resource: row.resource, refreshToken } } as const;
+  });
+}
+
+export function rotateRefreshToken(
+  ctx: TokenContext,
+  input: { refreshToken: string; clientId: string; scopes: ReadonlyArray<string> | null },
+): TokenOutcome<IssuedSession> {
+  const row = ctx.secrets.findRefreshToken(input.refreshToken);
+  if (!row) return { ok: false, reason: "refresh_unknown" };
+  if (row.client_id !== input.clientId) return { ok: false, reason: "client_mismatch" };
+  if (row.superseded_at !== null) {
+    // RFC 9700 §4.14.2: a superseded refresh token coming back means it was stolen or
+    // replayed; revoke the whole family so neither holder keeps access.
+    ctx.transaction(() => {
+      ctx.runAsSystem({ _tag: "RevokeSession", sessionId: row.session_id, reason: "refresh_token_reused" });
+      ctx.secrets.supersedeSession(row.session_id, ctx.at);
+    });
+    return { ok: false, reason: "refresh_reused" };
+  }
+  const session = ctx.state().sessions.get(row.session_id);
+  if (!session) return { ok: false, reason: "session_not_live" };
+  // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+  const scopes = input.scopes ?? session.scopes;
+  if (!scopes.every((s) => session.scopes.includes(s))) return { ok: false, reason: "scope_widened" };
+  return ctx.transaction(() => {
+    const refreshed = ctx.run({
+      _tag: "RefreshSession", sessionId: row.session_id, generation: row.generation,
+      expiresAt: ctx.at + SESSION_TTL_MS, at: ctx.at,
+    });
+    if (!refreshed.ok) return { ok: false, reason: "session_not_live" } as const;
+    ctx.secrets.supersede(sha256Hex(input.refreshToken), ctx.at);
+    const accountId = ctx.state().accountId!;
+    const refreshToken = newSecret(accountId);
+    ctx.secrets.insertRefreshToken(refreshToken, row.session_id, row.generation + 1, row.client_id, ctx.at);
+    return {
+      ok: true,
+      value: { accountId, sessionId: row.session_id, clientId: row.client_id, scopes, resource: session.resource, refreshToken },
+    } as const;
+  });
+}

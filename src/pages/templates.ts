@@ -1,0 +1,99 @@
+// HTML for the sign-up, sign-in, consent and message pages. Plain forms, no JavaScript:
+// a person with a browser, a password manager and a program that reads forms all see the
+// same fields (autocomplete tokens per the HTML spec's autofill section).
+
+const escape = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+const SCOPE_TEXT: Record<string, string> = {
+  "account:read": "See your account (email and roles) and your own account history",
+};
+
+const STYLE = `
+  body { font: 16px/1.5 system-ui, sans-serif; background: #f4f5f7; color: #1d2330; margin: 0; }
+  main { max-width: 26rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 12px;
+         box-shadow: 0 1px 3px rgba(0,0,0,.12); }
+  h1 { font-size: 1.4rem; margin-top: 0; }
+  label { display: block; margin: 1rem 0 .25rem; font-weight: 600; }
+  input[type=email], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem; font: inherit;
+         border: 1px solid #b8bfcc; border-radius: 6px; }
+  input:focus, button:focus, a:focus { outline: 3px solid #4c7cf0; outline-offset: 2px; }
+  button { margin-top: 1.25rem; padding: .6rem 1.2rem; font: inherit; border-radius: 6px; border: 0;
+           background: #2f5bd3; color: #fff; cursor: pointer; }
+  button.secondary { background: #e6e9ef; color: #1d2330; margin-left: .5rem; }
+  .error { background: #fdecec; color: #8a1c1c; padding: .6rem .8rem; border-radius: 6px; }
+  .warning { background: #fff6dd; color: #6b4e00; padding: .6rem .8rem; border-radius: 6px; }
+  .hint { color: #5a6375; font-size: .9rem; }
+`;
+
+export const layout = (title: string, body: string) => `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · Warden</title><style>${STYLE}</style></head>
+<body><main>
+${body}
+</main></body></html>`;
+
+const errorBox = (error: string | null) => (error ? `<p class="error" role="alert">${escape(error)}</p>` : "");
+const hidden = (name: string, value: string | null) =>
+  value === null ? "" : `<input type="hidden" name="${name}" value="${escape(value)}">`;
+
+export const signInPage = (v: { request: string; clientName: string; email: string; error: string | null }) =>
+  layout(
+    "Sign in",
+    `<h1>Sign in to continue to ${escape(v.clientName)}</h1>
+${errorBox(v.error)}
+<form method="post" action="/login">
+  ${hidden("request", v.request)}
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" autocomplete="username" required value="${escape(v.email)}" autofocus>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit">Sign in</button>
+</form>
+<p class="hint">New here? <a id="signup-link" href="/signup?request=${encodeURIComponent(v.request)}">Create an account</a></p>`,
+  );
+
+export const signUpPage = (v: { request: string | null; email: string; error: string | null; minLength: number }) =>
+  layout(
+    "Create account",
+    `<h1>Create your account</h1>
+${errorBox(v.error)}
+<form method="post" action="/signup">
+  ${hidden("request", v.request)}
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" autocomplete="email" required value="${escape(v.email)}" autofocus>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${v.minLength}"
+         aria-describedby="password-hint">
+  <p id="password-hint" class="hint">At least ${v.minLength} characters. A passphrase is easiest.</p>
+  <button type="submit">Create account</button>
+</form>`,
+  );
+
+export const consentPage = (v: {
+  ticket: string;
+  clientName: string;
+  clientId: string;
+  redirectHost: string;
+  scopes: ReadonlyArray<string>;
+  email: string;
+  localOnly: boolean;
+}) =>
+  layout(
+    "Allow access",
+    `<h1>Allow ${escape(v.clientName)} to access your account?</h1>
+<p>Signed in as <strong>${escape(v.email)}</strong>.</p>
+<p><strong>${escape(v.clientName)}</strong> <span class="hint">(client id ${escape(v.clientId)})</span> will be sent back to
+<strong>${escape(v.redirectHost)}</strong> and will be able to:</p>
+<ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span></li>`).join("")}</ul>
+${v.localOnly ? `<p class="warning">This client runs on your own computer (it redirects to ${escape(v.redirectHost)}). Only allow it if you started it yourself.</p>` : ""}
+<form method="post" action="/consent">
+  ${hidden("ticket", v.ticket)}
+  <button type="submit" name="decision" value="allow">Allow</button>
+  <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>`,
+  );
+
+export const messagePage = (title: string, message: string) =>
+  layout(title, `<h1>${escape(title)}</h1><p>${escape(message)}</p>`);

@@ -1,0 +1,93 @@
+// Shared events and commands for the decider specs: one account (ada), one client (claude),
+// one session (s-1) on a clock measured in plain numbers (the decider never reads a real clock).
+
+import type { AccountCommand } from "../../domain/commands.ts";
+import type { AccountEvent } from "../../domain/events.ts";
+
+export const ACCOUNT = "acc-ada";
+export const EMAIL = "ada@example.com";
+export const CLIENT = "client-claude";
+export const OTHER_CLIENT = "client-other";
+export const SESSION = "s-1";
+export const RESOURCE = "https://mcp.example.com/mcp";
+/** Time of every command unless a spec says otherwise; sessions expire at EXPIRES. */
+export const NOW = 1_000;
+export const EXPIRES = 2_000;
+export const SCOPES = ["tools:read", "tools:write"] as const;
+
+export const registered: ReadonlyArray<AccountEvent> = [
+  { _tag: "AccountRegistered", accountId: ACCOUNT, email: EMAIL },
+  { _tag: "PasswordSet", scheme: "scrypt" },
+  { _tag: "RoleGranted", role: "member", reason: "every account is a member" },
+];
+
+export const consented = (scopes: ReadonlyArray<string> = SCOPES, clientId = CLIENT): AccountEvent => ({
+  _tag: "ConsentGranted",
+  clientId,
+  clientName: "Claude",
+  redirectHost: "claude.ai",
+  scopes: [...scopes],
+});
+
+export const sessionStarted = (scopes: ReadonlyArray<string> = SCOPES, sessionId = SESSION): AccountEvent => ({
+  _tag: "SessionStarted",
+  sessionId,
+  clientId: CLIENT,
+  scopes: [...scopes],
+  resource: RESOURCE,
+  expiresAt: EXPIRES,
+});
+
+/** A registered member with consent for CLIENT and a live session SESSION. */
+export const withLiveSession: ReadonlyArray<AccountEvent> = [...registered, consented(), sessionStarted()];
+
+/** The command variant with this tag. */
+export type Command<Tag extends AccountCommand["_tag"]> = Extract<AccountCommand, { _tag: Tag }>;
+
+export const register: Command<"RegisterAccount"> = { _tag: "RegisterAccount", accountId: ACCOUNT, email: EMAIL };
+
+export const grantConsent = (scopes: ReadonlyArray<string> = SCOPES, clientId = CLIENT): AccountCommand => ({
+  _tag: "GrantConsent",
+  clientId,
+  clientName: "Claude",
+  redirectHost: "claude.ai",
+  scopes,
+});
+
+export const startSession = (scopes: ReadonlyArray<string> = SCOPES, clientId = CLIENT): AccountCommand => ({
+  _tag: "StartSession",
+  sessionId: SESSION,
+  clientId,
+  scopes,
+  resource: RESOURCE,
+  expiresAt: EXPIRES,
+  at: NOW,
+});
+
+export const refresh = (generation: number, at = NOW, sessionId = SESSION): AccountCommand => ({
+  _tag: "RefreshSession",
+  sessionId,
+  generation,
+  expiresAt: at + 1_000,
+  at,
+});
+
+export const invoke = (
+  permission: Command<"InvokeTool">["permission"],
+  requiredScope = "tools:read",
+  at = NOW,
+  sessionId = SESSION,
+): AccountCommand => ({ _tag: "InvokeTool", tool: "whoami", sessionId, permission, requiredScope, at });
+
+/** One command of every kind, for specs that must hold for all of them. */
+export const oneOfEach: ReadonlyArray<AccountCommand> = [
+  register,
+  { _tag: "GrantRole", role: "admin", reason: "ADMIN_EMAILS" },
+  { _tag: "RecordLogin", passwordMatches: true, clientId: CLIENT },
+  grantConsent(),
+  { _tag: "DenyConsent", clientId: CLIENT, scopes: SCOPES },
+  startSession(),
+  refresh(0),
+  { _tag: "RevokeSession", sessionId: SESSION, reason: "user_request" },
+  invoke("account.read_self"),
+];

@@ -1,0 +1,28 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Three projects, one run:
+//  - domain: pure specs in Node (no runtime needed, fast)
+//  - worker: Durable Objects and the Worker inside workerd via @cloudflare/vitest-plugin
+//  - e2e:    black-box flows against a real `wrangler dev` on loopback, driven by real clients
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "domain", include: ["test/domain/**/*.test.ts"], environment: "node" } },
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
