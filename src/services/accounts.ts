@@ -25,7 +25,7 @@ export class Accounts extends Context.Service<Accounts, AccountsShape>()("warden
 export const accountStub = (env: Env, accountId: string) => env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
 
 /** Durable Object RPC failures are infrastructure defects: they die at the edge (→ 503). */
-const call = <A>(f: () => PromiseLike<A>): Effect.Effect<A> => Effect.promise(async () => await f());
+export const call = <A>(f: () => PromiseLike<A>): Effect.Effect<A> => Effect.promise(async () => await f());
 
 export const accountsLayer = (env: Env, adminEmails: ReadonlySet<string>) =>
   Layer.succeed(

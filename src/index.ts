@@ -1,0 +1,73 @@
+// Worker entry: routes requests to discovery, OAuth endpoints, pages and /mcp.
+// Anything a client sends that fails is a 4xx from the handler; an unexpected throw is a
+// 500 with no detail, logged with the request id only (never a secret).
+
+import type { Env } from "./env.ts";
+import { html, json, oauthError } from "./http/responses.ts";
+import { jwks } from "./keys.ts";
+import { mcp } from "./mcp/route.ts";
+import { authorize } from "./oauth/authorize.ts";
+import { authorizationServerMetadata, protectedResourceMetadata } from "./oauth/metadata.ts";
+import { registerClient } from "./oauth/register.ts";
+import { token } from "./oauth/token.ts";
+import { showSignUp, submitConsent, submitSignIn, submitSignUp } from "./pages/flows.ts";
+import { messagePage } from "./pages/templates.ts";
+
+export { AccountObject } from "./objects/account-object.ts";
+export { ClientRegistryObject } from "./objects/client-registry-object.ts";
+export { EmailIndexObject } from "./objects/email-index-object.ts";
+export { SigningKeysObject } from "./objects/signing-keys-object.ts";
+
+type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response> | Response;
+
+/** CORS preflight for the endpoints browser-based MCP clients call (not /authorize). */
+const preflight: Handler = () =>
+  new Response(null, {
+    status: 204,
+    headers: {
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+      "Access-Control-Allow-Headers": "Content-Type, Authorization, MCP-Protocol-Version",
+      "Access-Control-Max-Age": "86400",
+    },
+  });
+
+const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
+  "/.well-known/oauth-authorization-server": { GET: authorizationServerMetadata, OPTIONS: preflight },
+  "/.well-known/oauth-protected-resource": { GET: protectedResourceMetadata, OPTIONS: preflight },
+  "/.well-known/oauth-protected-resource/mcp": { GET: protectedResourceMetadata, OPTIONS: preflight },
+  "/.well-known/jwks.json": { GET: async (_r, env) => json(await jwks(env), 200, { "Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300" }) },
+  "/register": { POST: registerClient, OPTIONS: preflight },
+  "/authorize": { GET: authorize },
+  "/token": { POST: token, OPTIONS: preflight },
+  "/signup": { GET: showSignUp, POST: submitSignUp },
+  "/login": { POST: submitSignIn },
+  "/consent": { POST: submitConsent },
+  "/": { GET: () => html(messagePage("Warden", "Event-sourced accounts for MCP servers. Point your MCP client at /mcp.")) },
+};
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/mcp") return mcp(request, env, ctx).catch((e) => failure(request, e));
+    const route = ROUTES[pathname];
+    if (!route) return json({ error: "not_found", error_description: `no route ${pathname}` }, 404);
+    const handler = route[request.method];
+    if (!handler) {
+      return json({ error: "method_not_allowed", error_description: `${request.method} is not allowed on ${pathname}` }, 405, {
+        Allow: Object.keys(route).join(", "),
+      });
+    }
+    try {
+      return await handler(request, env, ctx);
+    } catch (error) {
+      return failure(request, error);
+    }
+  },
+} satisfies ExportedHandler<Env>;
+
+function failure(request: Request, error: unknown): Response {
+  const id = crypto.randomUUID();
+  console.error(JSON.stringify({ level: "error", id, path: new URL(request.url).pathname, error: error instanceof Error ? error.name + ": " + error.message.slice(0, 200) : "unknown" }));
+  return oauthError("server_error", `internal error (reference ${id})`, 500);
+}

@@ -1,0 +1,50 @@
+// The protected resource at /mcp (RFC 6750 + RFC 9728 + MCP authorization spec).
+// 1. A bearer JWT is verified with everything pinned (src/keys.ts).
+// 2. The account object says whether the session is still live: revocation takes effect
+//    on the very next request, not when the JWT expires.
+// 3. The MCP SDK handles the request with the caller in its auth context.
+
+import { createMcpHandler } from "agents/mcp/server";
+import type { Env } from "../env.ts";
+import { issuerOf, resourceOf } from "../http/responses.ts";
+import { verifyAccessToken } from "../keys.ts";
+import { resourceMetadataUrl } from "../oauth/metadata.ts";
+import { accountStub } from "../services/accounts.ts";
+import { buildServer, type CallerProps } from "./tools.ts";
+
+/** RFC 6750 §3 challenge; RFC 9728 §5.1 adds resource_metadata so clients can discover. */
+function unauthorized(request: Request, error?: { code: string; description: string }) {
+  const params = [`resource_metadata="${resourceMetadataUrl(request)}"`, `scope="account:read"`];
+  if (error) params.push(`error="${error.code}"`, `error_description="${error.description}"`);
+  return new Response(JSON.stringify({ error: error?.code ?? "unauthorized", error_description: error?.description ?? "a bearer token is required" }), {
+    status: 401,
+    headers: {
+      "Content-Type": "application/json",
+      "WWW-Authenticate": `Bearer ${params.join(", ")}`,
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Expose-Headers": "WWW-Authenticate",
+      "Cache-Control": "no-store",
+    },
+  });
+}
+
+export async function mcp(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  if (request.method === "OPTIONS") return createMcpHandler(() => buildServer(env, request))(request, env, ctx);
+  const header = request.headers.get("authorization") ?? "";
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+  if (!header) return unauthorized(request);
+  if (!match) return unauthorized(request, { code: "invalid_request", description: "malformed Authorization header" });
+  const claims = await verifyAccessToken(env, match[1]!, issuerOf(request), resourceOf(request));
+  if (!claims) return unauthorized(request, { code: "invalid_token", description: "the access token is invalid or expired" });
+  const session = await accountStub(env, claims.sub).session(claims.sid, Date.now());
+  if (!session.live) return unauthorized(request, { code: "invalid_token", description: `the session is ${session.reason}` });
+
+  const props: CallerProps = {
+    accountId: claims.sub,
+    sessionId: claims.sid,
+    clientId: claims.client_id,
+    scopes: claims.scope.split(" "),
+  };
+  const handler = createMcpHandler(() => buildServer(env, request), { route: "/mcp", authContext: { props } });
+  return handler(request, env, ctx);
+}

@@ -1,0 +1,127 @@
+// The sign-up, sign-in and consent pages: form in, workflow run, page or redirect out.
+// Between pages, state travels in signed, expiring tickets (src/keys.ts): the validated
+// authorization request, then (after sign-in) the account it was approved for.
+
+import { Effect, Layer } from "effect";
+import { parseAdminEmails, PASSWORD_MIN } from "../../domain/credentials.ts";
+import type { Env } from "../env.ts";
+import { BadRequest, readForm, single } from "../http/body.ts";
+import { html, issuerOf, redirect, requestMeta } from "../http/responses.ts";
+import { signTicket, verifyTicket } from "../keys.ts";
+import type { AccountView } from "../objects/account-object.ts";
+import { errorRedirect, readAuthRequest, type AuthRequest } from "../oauth/authorize.ts";
+import { accountsLayer, accountStub } from "../services/accounts.ts";
+import { passwordsLayer } from "../services/passwords.ts";
+import { signIn, signUp, type Credentials } from "../workflows/access.ts";
+import { consentPage, messagePage, signInPage, signUpPage } from "./templates.ts";
+
+const layers = (env: Env) => Layer.mergeAll(accountsLayer(env, parseAdminEmails(env.ADMIN_EMAILS)), passwordsLayer);
+
+const formError = (e: unknown) => {
+  if (e instanceof BadRequest) return html(messagePage("Something went wrong", e.reason), e.status);
+  throw e;
+};
+
+async function readCredentials(request: Request) {
+  const form = await readForm(request);
+  return { email: single(form, "email") ?? "", password: single(form, "password") ?? "", ticket: single(form, "request") ?? null };
+}
+
+const expired = () => html(messagePage("This page has expired", "Go back to your application and start signing in again."), 400);
+
+export async function showSignUp(request: Request, env: Env): Promise<Response> {
+  const ticket = new URL(request.url).searchParams.get("request");
+  if (ticket !== null && !(await readAuthRequest(env, ticket))) return expired();
+  return html(signUpPage({ request: ticket, email: "", error: null, minLength: PASSWORD_MIN }));
+}
+
+export async function submitSignUp(request: Request, env: Env): Promise<Response> {
+  const form = await readCredentials(request).catch(formError);
+  if (form instanceof Response) return form;
+  const authRequest = await readAuthRequest(env, form.ticket);
+  if (form.ticket !== null && !authRequest) return expired();
+  const input: Credentials = { email: form.email, password: form.password, clientId: authRequest?.clientId ?? null };
+  const result = await Effect.runPromise(Effect.result(signUp(input, requestMeta(request)).pipe(Effect.provide(layers(env)))));
+  if (result._tag === "Failure") {
+    const error = result.failure;
+    const message =
+      error._tag === "EmailTaken" ? "An account with this email already exists. Sign in instead." : error.message;
+    const status = error._tag === "EmailTaken" ? 409 : 400;
+    return html(signUpPage({ request: form.ticket, email: form.email, error: message, minLength: PASSWORD_MIN }), status);
+  }
+  if (!authRequest) return html(messagePage("Account created", `You can now sign in to MCP clients as ${result.success.email}.`), 201);
+  return showConsent(env, authRequest, result.success);
+}
+
+export async function submitSignIn(request: Request, env: Env): Promise<Response> {
+  const form = await readCredentials(request).catch(formError);
+  if (form instanceof Response) return form;
+  const authRequest = await readAuthRequest(env, form.ticket);
+  if (!authRequest) return expired();
+  const input: Credentials = { email: form.email, password: form.password, clientId: authRequest.clientId };
+  const result = await Effect.runPromise(Effect.result(signIn(input, requestMeta(request)).pipe(Effect.provide(layers(env)))));
+  if (result._tag === "Failure") {
+    const page = signInPage({ request: form.ticket!, clientName: authRequest.clientName, email: form.email, error: "Wrong email or password." });
+    return html(page, 401);
+  }
+  return showConsent(env, authRequest, result.success);
+}
+
+async function showConsent(env: Env, authRequest: AuthRequest, account: AccountView): Promise<Response> {
+  // The ticket binds this consent to one account and one authorization request; its id
+  // makes it single-use (AccountObject refuses a second code for the same ticket).
+  const ticket = await signTicket(env, "consent", { accountId: account.accountId, request: authRequest });
+  return html(
+    consentPage({
+      ticket,
+      clientName: authRequest.clientName,
+      clientId: authRequest.clientId,
+      redirectHost: new URL(authRequest.redirectUri).host,
+      scopes: authRequest.scopes,
+      email: account.email,
+      localOnly: authRequest.localOnly,
+    }),
+  );
+}
+
+export async function submitConsent(request: Request, env: Env): Promise<Response> {
+  let form: URLSearchParams;
+  try {
+    form = await readForm(request);
+  } catch (e) {
+    return formError(e);
+  }
+  const ticket = single(form, "ticket") ?? "";
+  const payload = ticket ? await verifyTicket(env, "consent", ticket) : null;
+  if (!payload || typeof payload.accountId !== "string" || typeof payload.jti !== "string") return expired();
+  const authRequest = payload.request as AuthRequest;
+  const decision = single(form, "decision");
+  const account = accountStub(env, payload.accountId);
+  const meta = requestMeta(request);
+  const issuer = issuerOf(request);
+  if (decision === "deny") {
+    await account.deny(authRequest.clientId, authRequest.scopes, meta);
+    return errorRedirect(issuer, authRequest.redirectUri, authRequest.state, "access_denied", "the user denied access");
+  }
+  if (decision !== "allow") return html(messagePage("Something went wrong", "Choose Allow or Deny."), 400);
+  const approved = await account.approve(
+    {
+      ticketId: payload.jti,
+      clientId: authRequest.clientId,
+      clientName: authRequest.clientName,
+      redirectUri: authRequest.redirectUri,
+      redirectHost: new URL(authRequest.redirectUri).host,
+      codeChallenge: authRequest.codeChallenge,
+      scopes: authRequest.scopes,
+      resource: authRequest.resource,
+    },
+    meta,
+  );
+  if (!approved.ok) return html(messagePage("Already answered", "This consent was already given. Go back to your application."), 400);
+  // RFC 6749 §4.1.2 + RFC 9207 §2: code, state and iss on the redirect.
+  const url = new URL(authRequest.redirectUri);
+  url.searchParams.set("code", approved.value.code);
+  if (authRequest.state !== null) url.searchParams.set("state", authRequest.state);
+  url.searchParams.set("iss", issuer);
+  return redirect(url.toString());
+}
