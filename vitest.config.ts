@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 //  - e2e:    black-box flows against a real `wrangler dev` on loopback, driven by real clients
 export default defineConfig({
   test: {
+    // The JSON report is what .ci/run counts from (its last line: "N passed, N failed").
+    reporters: ["default", ["json", { outputFile: "test-output/vitest.json" }]],
     projects: [
       { test: { name: "domain", include: ["test/domain/**/*.test.ts"], environment: "node" } },
       {
