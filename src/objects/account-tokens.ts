@@ -126,6 +126,9 @@ export function rotateRefreshToken(
   const row = ctx.secrets.findRefreshToken(input.refreshToken);
   if (!row) return { ok: false, reason: "refresh_unknown" };
   if (row.client_id !== input.clientId) return { ok: false, reason: "client_mismatch" };
+  const session = ctx.state().sessions.get(row.session_id);
+  // A token of a session already revoked (for any reason) is refused without new events.
+  if (!session || session.revoked) return { ok: false, reason: "session_not_live" };
   if (row.superseded_at !== null) {
     // RFC 9700 §4.14.2: a superseded refresh token coming back means it was stolen or
     // replayed; revoke the whole family so neither holder keeps access.
@@ -135,8 +138,6 @@ export function rotateRefreshToken(
     });
     return { ok: false, reason: "refresh_reused" };
   }
-  const session = ctx.state().sessions.get(row.session_id);
-  if (!session) return { ok: false, reason: "session_not_live" };
   // RFC 6749 §6: a refresh may narrow the scope, never widen it.
   const scopes = input.scopes ?? session.scopes;
   if (!scopes.every((s) => session.scopes.includes(s))) return { ok: false, reason: "scope_widened" };
