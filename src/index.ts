@@ -3,6 +3,7 @@
 // 500 with no detail, logged with the request id only (never a secret).
 
 import type { Env } from "./env.ts";
+import { BadRequest } from "./http/body.ts";
 import { html, json, oauthError } from "./http/responses.ts";
 import { jwks } from "./keys.ts";
 import { mcp } from "./mcp/route.ts";
@@ -32,6 +33,9 @@ const preflight: Handler = () =>
     },
   });
 
+/** Routes a person sees in a browser: their bad input gets a page, not JSON. */
+const PAGES = new Set(["/authorize", "/signup", "/login", "/consent", "/"]);
+
 const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/.well-known/oauth-authorization-server": { GET: authorizationServerMetadata, OPTIONS: preflight },
   "/.well-known/oauth-protected-resource": { GET: protectedResourceMetadata, OPTIONS: preflight },
@@ -52,7 +56,9 @@ export default {
     if (pathname === "/mcp") return mcp(request, env, ctx).catch((e) => failure(request, e));
     const route = ROUTES[pathname];
     if (!route) return json({ error: "not_found", error_description: `no route ${pathname}` }, 404);
-    const handler = route[request.method];
+    // HEAD is GET without the body (RFC 9110 §9.3.2).
+    const get = route.GET;
+    const handler = request.method === "HEAD" && get ? stripBody(get) : route[request.method];
     if (!handler) {
       return json({ error: "method_not_allowed", error_description: `${request.method} is not allowed on ${pathname}` }, 405, {
         Allow: Object.keys(route).join(", "),
@@ -61,10 +67,21 @@ export default {
     try {
       return await handler(request, env, ctx);
     } catch (error) {
+      // Malformed input found deep in a handler (repeated parameter, bad body) is the client's 4xx.
+      if (error instanceof BadRequest) {
+        return PAGES.has(pathname)
+          ? html(messagePage("Something went wrong", error.reason), error.status)
+          : oauthError("invalid_request", error.reason, error.status);
+      }
       return failure(request, error);
     }
   },
 } satisfies ExportedHandler<Env>;
+
+const stripBody = (handler: Handler): Handler => async (request, env, ctx) => {
+  const response = await handler(request, env, ctx);
+  return new Response(null, { status: response.status, headers: response.headers });
+};
 
 function failure(request: Request, error: unknown): Response {
   const id = crypto.randomUUID();

@@ -14,7 +14,7 @@ import { SYSTEM, type AccountEvent, type Actor, type EventMetadata, type StoredE
 import { permissionsOf, sortRoles, type Role } from "../../domain/roles.ts";
 import type { Env } from "../env.ts";
 import type { PasswordHash } from "../password.ts";
-import { EventStore } from "../store/event-store.ts";
+import { ChainBroken, EventStore } from "../store/event-store.ts";
 import { AccountSecrets } from "../store/secrets.ts";
 import { exchangeCode, issueCode, rotateRefreshToken, type CodeGrant, type CodeRequest, type TokenOutcome } from "./account-tokens.ts";
 
@@ -46,15 +46,32 @@ export class AccountObject extends DurableObject<Env> {
     super(ctx, env);
     this.store = new EventStore(ctx.storage.sql);
     this.secrets = new AccountSecrets(ctx.storage.sql);
-    // Rebuild from the log after eviction or restart: the log is the only truth.
+    // Rebuild from the log after eviction or restart: the log is the only truth. A log
+    // whose hash chain is broken is not trusted at all (fail closed, see `intact`).
     let state = initialState;
     let seq = 0;
-    for (const stored of this.store.all()) {
-      state = evolve(state, stored.data);
-      seq = stored.seq;
+    try {
+      for (const stored of this.store.all()) {
+        state = evolve(state, stored.data);
+        seq = stored.seq;
+      }
+    } catch (error) {
+      if (!(error instanceof ChainBroken)) throw error;
+      this.brokenAt = error.seq;
+      state = initialState;
     }
     this.state = state;
     this.seq = seq;
+  }
+
+  /** Set when the log failed its integrity check on wake-up; the account then refuses all work. */
+  private brokenAt: number | null = null;
+
+  private intact(): void {
+    if (this.brokenAt !== null) {
+      console.error(JSON.stringify({ level: "error", event: "account_log_tampered", brokenAt: this.brokenAt }));
+      throw new Error(`account log failed its integrity check at seq ${this.brokenAt}`);
+    }
   }
 
   /**
@@ -62,6 +79,7 @@ export class AccountObject extends DurableObject<Env> {
    * resulting events in one transaction; a refusal of any command appends nothing.
    */
   execute(commands: ReadonlyArray<{ command: AccountCommand; actor: Actor }>, meta: RequestMeta): Executed {
+    this.intact();
     let state = this.state;
     const batches: Array<{ events: ReadonlyArray<AccountEvent>; actor: Actor }> = [];
     for (const { command, actor } of commands) {
@@ -103,6 +121,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** The stored hash, for the Worker to verify off the object's single thread. */
   passwordHash(): PasswordHash | null {
+    this.intact();
     return this.secrets.password();
   }
 
@@ -152,6 +171,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Asked on every MCP request: is this session live, and who is it? */
   session(sessionId: string, at: number) {
+    if (this.brokenAt !== null) return { live: false as const, reason: "integrity" };
     const problem = sessionProblem(this.state, sessionId, at);
     const view = this.view();
     if (problem || !view) return { live: false as const, reason: problem ?? "unknown" };

@@ -5,7 +5,7 @@
 import { Effect, Layer } from "effect";
 import { parseAdminEmails, PASSWORD_MIN } from "../../domain/credentials.ts";
 import type { Env } from "../env.ts";
-import { BadRequest, readForm, single } from "../http/body.ts";
+import { readForm, single } from "../http/body.ts";
 import { html, issuerOf, redirect, requestMeta } from "../http/responses.ts";
 import { signTicket, verifyTicket } from "../keys.ts";
 import type { AccountView } from "../objects/account-object.ts";
@@ -16,11 +16,6 @@ import { signIn, signUp, type Credentials } from "../workflows/access.ts";
 import { consentPage, messagePage, signInPage, signUpPage } from "./templates.ts";
 
 const layers = (env: Env) => Layer.mergeAll(accountsLayer(env, parseAdminEmails(env.ADMIN_EMAILS)), passwordsLayer);
-
-const formError = (e: unknown) => {
-  if (e instanceof BadRequest) return html(messagePage("Something went wrong", e.reason), e.status);
-  throw e;
-};
 
 async function readCredentials(request: Request) {
   const form = await readForm(request);
@@ -36,8 +31,7 @@ export async function showSignUp(request: Request, env: Env): Promise<Response> 
 }
 
 export async function submitSignUp(request: Request, env: Env): Promise<Response> {
-  const form = await readCredentials(request).catch(formError);
-  if (form instanceof Response) return form;
+  const form = await readCredentials(request);
   const authRequest = await readAuthRequest(env, form.ticket);
   if (form.ticket !== null && !authRequest) return expired();
   const input: Credentials = { email: form.email, password: form.password, clientId: authRequest?.clientId ?? null };
@@ -54,8 +48,7 @@ export async function submitSignUp(request: Request, env: Env): Promise<Response
 }
 
 export async function submitSignIn(request: Request, env: Env): Promise<Response> {
-  const form = await readCredentials(request).catch(formError);
-  if (form instanceof Response) return form;
+  const form = await readCredentials(request);
   const authRequest = await readAuthRequest(env, form.ticket);
   if (!authRequest) return expired();
   const input: Credentials = { email: form.email, password: form.password, clientId: authRequest.clientId };
@@ -85,12 +78,7 @@ async function showConsent(env: Env, authRequest: AuthRequest, account: AccountV
 }
 
 export async function submitConsent(request: Request, env: Env): Promise<Response> {
-  let form: URLSearchParams;
-  try {
-    form = await readForm(request);
-  } catch (e) {
-    return formError(e);
-  }
+  const form = await readForm(request);
   const ticket = single(form, "ticket") ?? "";
   const payload = ticket ? await verifyTicket(env, "consent", ticket) : null;
   if (!payload || typeof payload.accountId !== "string" || typeof payload.jti !== "string") return expired();

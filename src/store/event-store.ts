@@ -101,9 +101,20 @@ export class EventStore {
     return stored;
   }
 
-  /** Every event in order (used to fold state on wake-up). */
+  /**
+   * Every event in order, each checked against the chain as it is read (used to fold state
+   * on wake-up): a row that was edited, removed or reordered stops the replay with
+   * ChainBroken, so a tampered log can never become state.
+   */
   *all(): Generator<StoredEvent> {
-    for (const row of this.sql.exec<EventRow>("SELECT * FROM events ORDER BY seq")) yield toStored(row);
+    let expectedPrev = GENESIS_HASH;
+    let expectedSeq = 1;
+    for (const row of this.sql.exec<EventRow>("SELECT * FROM events ORDER BY seq")) {
+      if (!linkHolds(row, expectedPrev, expectedSeq)) throw new ChainBroken(row.seq);
+      yield toStored(row);
+      expectedPrev = row.hash;
+      expectedSeq += 1;
+    }
   }
 
   /** Newest first, strictly before `beforeSeq` (a cursor), at most `limit`. */
@@ -117,18 +128,28 @@ export class EventStore {
     return rows.toArray().map(toStored);
   }
 
-  /** Recomputes the chain; returns the first seq whose link is broken, or null if intact. */
+  /** Recomputes the chain; returns the first seq whose link is broken, or the head if intact. */
   verifyChain(): { ok: true; head: string; count: number } | { ok: false; brokenAt: number } {
-    let expectedPrev = GENESIS_HASH;
-    let expectedSeq = 1;
-    for (const row of this.sql.exec<EventRow>("SELECT * FROM events ORDER BY seq")) {
-      const recomputed = sha256Hex(chainInput(expectedPrev, row));
-      if (row.seq !== expectedSeq || row.prev_hash !== expectedPrev || row.hash !== recomputed) {
-        return { ok: false, brokenAt: row.seq };
+    let count = 0;
+    let head = GENESIS_HASH;
+    try {
+      for (const event of this.all()) {
+        count += 1;
+        head = event.hash;
       }
-      expectedPrev = row.hash;
-      expectedSeq += 1;
+    } catch (error) {
+      if (error instanceof ChainBroken) return { ok: false, brokenAt: error.seq };
+      throw error;
     }
-    return { ok: true, head: expectedPrev, count: expectedSeq - 1 };
+    return { ok: true, head, count };
   }
 }
+
+export class ChainBroken extends Error {
+  constructor(readonly seq: number) {
+    super(`event log integrity check failed at seq ${seq}`);
+  }
+}
+
+const linkHolds = (row: EventRow, expectedPrev: string, expectedSeq: number) =>
+  row.seq === expectedSeq && row.prev_hash === expectedPrev && row.hash === sha256Hex(chainInput(expectedPrev, row));

@@ -135,6 +135,25 @@ describe("the hash chain proves the log was not altered", () => {
   });
 });
 
+describe("a tampered log is never trusted (fail closed on wake-up)", () => {
+  it("after a privilege-escalating edit and eviction, the account refuses work and its sessions are not live", async () => {
+    const { stub } = await registeredAccount();
+    const sessionId = await startSession(stub);
+    await runInDurableObject(stub, (_i: AccountObject, state) => {
+      state.storage.sql.exec(
+        "UPDATE events SET data = ? WHERE seq = 3",
+        JSON.stringify({ _tag: "RoleGranted", role: "owner", reason: "every account is a member" }),
+      );
+    });
+    await evictDurableObject(stub);
+    expect(await stub.session(sessionId, Date.now())).toEqual({ live: false, reason: "integrity" });
+    // Read the rejection through .then so no pipelined RPC property is left unobserved.
+    const refusal = await stub.recordLogin(true, null, meta()).then(() => "appended", (e: Error) => e.message);
+    expect(refusal).toMatch(/failed its integrity check at seq 3/);
+    expect(await stub.view()).toBeNull(); // the forged owner role never became state
+  });
+});
+
 describe("state is rebuilt from the log", () => {
   it("after eviction, roles and live sessions come back from the events alone", async () => {
     const { accountId, stub } = await registeredAccount({ isAdmin: true });
