@@ -6,6 +6,7 @@ import type { AccountCommand } from "./commands.ts";
 import type { AccountEvent } from "./events.ts";
 import {
   AccountAlreadyRegistered,
+  AccountClosed,
   AccountNotFound,
   ConsentMissing,
   SessionAlreadyStarted,
@@ -23,12 +24,17 @@ export interface SessionState {
   readonly expiresAt: number;
   readonly generation: number;
   readonly revoked: boolean;
+  /** SessionExpired was recorded (the alarm saw it pass expiresAt). */
+  readonly expired: boolean;
 }
 
 export interface AccountState {
   readonly accountId: string | null;
   readonly email: string | null;
   readonly roles: ReadonlyArray<Role>;
+  /** Expiry of each time-bound role; permanent roles are absent. */
+  readonly roleExpiries: ReadonlyMap<Role, number>;
+  readonly closed: boolean;
   /** clientId → scopes the user consented to for that client. */
   readonly consents: ReadonlyMap<string, ReadonlyArray<string>>;
   readonly sessions: ReadonlyMap<string, SessionState>;
@@ -39,6 +45,8 @@ export const initialState: AccountState = {
   accountId: null,
   email: null,
   roles: [],
+  roleExpiries: new Map(),
+  closed: false,
   consents: new Map(),
   sessions: new Map(),
   consecutiveFailedLogins: 0,
@@ -61,9 +69,40 @@ export const sessionProblem = (
 ): "unknown" | "revoked" | "expired" | null => {
   const session = state.sessions.get(sessionId);
   if (!session) return "unknown";
-  if (session.revoked) return "revoked";
-  if (session.expiresAt <= at) return "expired";
+  if (session.revoked || state.closed) return "revoked";
+  if (session.expired || session.expiresAt <= at) return "expired";
   return null;
+};
+
+/** Roles in force at `at`: a time-bound role stops counting at its expiry, alarm or not. */
+export const activeRoles = (state: AccountState, at: number): Role[] =>
+  state.roles.filter((role) => (state.roleExpiries.get(role) ?? Infinity) > at);
+
+/** The earliest time some expiry falls due, for the alarm; null when nothing is pending. */
+export const nextDueAt = (state: AccountState): number | null => {
+  if (state.closed || state.accountId === null) return null;
+  const times = [...state.roleExpiries.values()];
+  for (const session of state.sessions.values()) {
+    if (!session.revoked && !session.expired) times.push(session.expiresAt);
+  }
+  return times.length === 0 ? null : Math.min(...times);
+};
+
+const dueExpiries = (state: AccountState, at: number): AccountEvent[] => [
+  ...[...state.sessions.values()]
+    .filter((s) => !s.revoked && !s.expired && s.expiresAt <= at)
+    .map((s): AccountEvent => ({ _tag: "SessionExpired", sessionId: s.sessionId })),
+  ...[...state.roleExpiries.entries()]
+    .filter(([, expiresAt]) => expiresAt <= at)
+    .map(([role]): AccountEvent => ({ _tag: "RoleExpired", role })),
+];
+
+/** A grant adds nothing when the role is already held at least as long. */
+const grantIsCovered = (state: AccountState, role: Role, expiresAt: number | null) => {
+  if (!state.roles.includes(role)) return false;
+  const current = state.roleExpiries.get(role);
+  if (current === undefined) return true;
+  return expiresAt !== null && current >= expiresAt;
 };
 
 export const decide = (command: AccountCommand, state: AccountState): Decision => {
@@ -72,19 +111,29 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
       return emit(
         { _tag: "AccountRegistered", accountId: command.accountId, email: command.email },
         { _tag: "PasswordSet", scheme: "scrypt" },
-        { _tag: "RoleGranted", role: "member", reason: "every account is a member" },
+        { _tag: "RoleGranted", role: "member", reason: "every account is a member", expiresAt: null },
       );
     }
     const sameRegistration = state.accountId === command.accountId && state.email === command.email;
     return sameRegistration ? nothing : refuse(new AccountAlreadyRegistered({ email: command.email }));
   }
   if (state.accountId === null) return refuse(new AccountNotFound());
+  // A closed account decides nothing more; its pending expiries are cancelled, not refused.
+  if (state.closed) {
+    return command._tag === "ExpireDue" || command._tag === "CloseAccount" ? nothing : refuse(new AccountClosed());
+  }
 
   switch (command._tag) {
     case "GrantRole":
-      return state.roles.includes(command.role)
+      return grantIsCovered(state, command.role, command.expiresAt)
         ? nothing
-        : emit({ _tag: "RoleGranted", role: command.role, reason: command.reason });
+        : emit({ _tag: "RoleGranted", role: command.role, reason: command.reason, expiresAt: command.expiresAt });
+
+    case "ExpireDue":
+      return emit(...dueExpiries(state, command.at));
+
+    case "CloseAccount":
+      return emit({ _tag: "AccountClosed", reason: command.reason });
 
     case "RecordLogin":
       return command.passwordMatches
@@ -165,7 +214,7 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
       const problem = sessionProblem(state, command.sessionId, command.at);
       if (problem) return refuse(new SessionNotLive({ sessionId: command.sessionId, reason: problem }));
       const session = state.sessions.get(command.sessionId)!;
-      const reason = !permissionsOf(state.roles).has(command.permission)
+      const reason = !permissionsOf(activeRoles(state, command.at)).has(command.permission)
         ? `missing permission ${command.permission}`
         : !session.scopes.includes(command.requiredScope)
           ? `missing scope ${command.requiredScope}`
@@ -194,8 +243,22 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
   switch (event._tag) {
     case "AccountRegistered":
       return { ...state, accountId: event.accountId, email: event.email };
-    case "RoleGranted":
-      return state.roles.includes(event.role) ? state : { ...state, roles: [...state.roles, event.role] };
+    case "RoleGranted": {
+      const roleExpiries = new Map(state.roleExpiries);
+      if (event.expiresAt === null) roleExpiries.delete(event.role);
+      else roleExpiries.set(event.role, event.expiresAt);
+      const roles = state.roles.includes(event.role) ? state.roles : [...state.roles, event.role];
+      return { ...state, roles, roleExpiries };
+    }
+    case "RoleExpired": {
+      const roleExpiries = new Map(state.roleExpiries);
+      roleExpiries.delete(event.role);
+      return { ...state, roles: state.roles.filter((r) => r !== event.role), roleExpiries };
+    }
+    case "SessionExpired":
+      return withSession(state, event.sessionId, (s) => ({ ...s, expired: true }));
+    case "AccountClosed":
+      return { ...state, closed: true };
     case "LoginSucceeded":
       return { ...state, consecutiveFailedLogins: 0 };
     case "LoginFailed":
@@ -216,6 +279,7 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
         expiresAt: event.expiresAt,
         generation: 0,
         revoked: false,
+        expired: false,
       });
       return { ...state, sessions };
     }

@@ -5,7 +5,16 @@ import type { Role, Permission } from "./roles.ts";
 
 export type AccountCommand =
   | { readonly _tag: "RegisterAccount"; readonly accountId: string; readonly email: string }
-  | { readonly _tag: "GrantRole"; readonly role: Role; readonly reason: string }
+  | {
+      readonly _tag: "GrantRole";
+      readonly role: Role;
+      readonly reason: string;
+      /** null grants the role permanently; a time makes it expire then (via the alarm). */
+      readonly expiresAt: number | null;
+    }
+  /** Records every expiry due at `at` (sessions, time-bound roles); safe to run twice. */
+  | { readonly _tag: "ExpireDue"; readonly at: number }
+  | { readonly _tag: "CloseAccount"; readonly reason: string }
   /** The edge verified the password against the credentials table; the decider records the outcome. */
   | { readonly _tag: "RecordLogin"; readonly passwordMatches: boolean; readonly clientId: string | null }
   | {

@@ -31,7 +31,10 @@ export class StaleRefresh extends Schema.TaggedError<StaleRefresh>()("StaleRefre
   presented: Schema.Number,
 }) {}
 
+export class AccountClosed extends Schema.TaggedError<AccountClosed>()("AccountClosed", {}) {}
+
 export type AccountError =
+  | AccountClosed
   | AccountNotFound
   | AccountAlreadyRegistered
   | ConsentMissing

@@ -11,7 +11,10 @@ export const AccountEvent = Schema.TaggedUnion({
   AccountRegistered: { accountId: Schema.String, email: Schema.String },
   /** A password was set; the hash itself lives in the credentials side table. */
   PasswordSet: { scheme: Schema.String },
-  RoleGranted: { role: Role, reason: Schema.String },
+  /** v2 added expiresAt (null = permanent); v1 rows are upcast in domain/upcasters.ts. */
+  RoleGranted: { role: Role, reason: Schema.String, expiresAt: Schema.NullOr(Schema.Number) },
+  /** A time-bound role reached its expiry (recorded by the account's alarm). */
+  RoleExpired: { role: Role },
   LoginSucceeded: { clientId: Schema.NullOr(Schema.String) },
   LoginFailed: { reason: Schema.Literals(["invalid_password"]), failedAttempts: Schema.Number },
   ConsentGranted: {
@@ -28,11 +31,15 @@ export const AccountEvent = Schema.TaggedUnion({
     resource: Schema.String,
     expiresAt: Schema.Number,
   },
+  /** A session reached its expiry without being refreshed (recorded by the account's alarm). */
+  SessionExpired: { sessionId: Schema.String },
   TokenRefreshed: { sessionId: Schema.String, generation: Schema.Number, expiresAt: Schema.Number },
   SessionRevoked: {
     sessionId: Schema.String,
     reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused"]),
   },
+  /** The account is closed: every session ends, nothing more is decided, pending expiries are cancelled. */
+  AccountClosed: { reason: Schema.String },
   ToolInvoked: {
     tool: Schema.String,
     sessionId: Schema.String,
@@ -48,7 +55,8 @@ export type AccountEventType = AccountEvent["_tag"];
 export const EVENT_VERSIONS: Record<AccountEventType, number> = {
   AccountRegistered: 1,
   PasswordSet: 1,
-  RoleGranted: 1,
+  RoleGranted: 2,
+  RoleExpired: 1,
   LoginSucceeded: 1,
   LoginFailed: 1,
   ConsentGranted: 1,
@@ -56,6 +64,8 @@ export const EVENT_VERSIONS: Record<AccountEventType, number> = {
   SessionStarted: 1,
   TokenRefreshed: 1,
   SessionRevoked: 1,
+  SessionExpired: 1,
+  AccountClosed: 1,
   ToolInvoked: 1,
 };
 

@@ -1,5 +1,7 @@
 // Bindings declared in wrangler.toml. Kept by hand (small, reviewed with wrangler.toml).
 import type { AccountObject } from "./objects/account-object.ts";
+import type { AuditShardObject } from "./objects/audit-shard-object.ts";
+import type { DirectoryShardObject } from "./objects/directory-shard-object.ts";
 import type { ClientRegistryObject } from "./objects/client-registry-object.ts";
 import type { EmailIndexObject } from "./objects/email-index-object.ts";
 import type { SigningKeysObject } from "./objects/signing-keys-object.ts";
@@ -9,6 +11,10 @@ export interface Env {
   readonly EMAILS: DurableObjectNamespace<EmailIndexObject>;
   readonly CLIENTS: DurableObjectNamespace<ClientRegistryObject>;
   readonly KEYS: DurableObjectNamespace<SigningKeysObject>;
+  readonly DIRECTORY: DurableObjectNamespace<DirectoryShardObject>;
+  readonly AUDIT: DurableObjectNamespace<AuditShardObject>;
+  /** Snapshot the account state every N events (default 200; 0 disables). */
+  readonly SNAPSHOT_EVERY?: string;
   /** Comma-separated emails granted `owner` at sign-up. */
   readonly ADMIN_EMAILS?: string;
 }

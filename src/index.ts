@@ -11,10 +11,12 @@ import { authorize } from "./oauth/authorize.ts";
 import { authorizationServerMetadata, protectedResourceMetadata } from "./oauth/metadata.ts";
 import { registerClient } from "./oauth/register.ts";
 import { token } from "./oauth/token.ts";
-import { showSignUp, submitConsent, submitSignIn, submitSignUp } from "./pages/flows.ts";
+import { showSignIn, showSignUp, submitConsent, submitSignIn, submitSignUp } from "./pages/flows.ts";
 import { messagePage } from "./pages/templates.ts";
 
 export { AccountObject } from "./objects/account-object.ts";
+export { AuditShardObject } from "./objects/audit-shard-object.ts";
+export { DirectoryShardObject } from "./objects/directory-shard-object.ts";
 export { ClientRegistryObject } from "./objects/client-registry-object.ts";
 export { EmailIndexObject } from "./objects/email-index-object.ts";
 export { SigningKeysObject } from "./objects/signing-keys-object.ts";
@@ -45,7 +47,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/authorize": { GET: authorize },
   "/token": { POST: token, OPTIONS: preflight },
   "/signup": { GET: showSignUp, POST: submitSignUp },
-  "/login": { POST: submitSignIn },
+  "/login": { GET: showSignIn, POST: submitSignIn },
   "/consent": { POST: submitConsent },
   "/": { GET: () => html(messagePage("Warden", "Event-sourced accounts for MCP servers. Point your MCP client at /mcp.")) },
 };

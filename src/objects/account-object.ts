@@ -6,100 +6,87 @@
 // gate never lets a second request decide against stale state.
 
 import { DurableObject } from "cloudflare:workers";
-import { Result } from "effect";
-import { decide, evolve, fold, initialState, sessionProblem, type AccountState } from "../../domain/account.ts";
+import { activeRoles, nextDueAt, sessionProblem, type AccountState } from "../../domain/account.ts";
 import type { AccountCommand } from "../../domain/commands.ts";
-import type { AccountError } from "../../domain/errors.ts";
-import { SYSTEM, type AccountEvent, type Actor, type EventMetadata, type StoredEvent } from "../../domain/events.ts";
+import { SYSTEM, type Actor, type StoredEvent } from "../../domain/events.ts";
 import { permissionsOf, sortRoles, type Role } from "../../domain/roles.ts";
+import { targetsFor } from "../../projections/sharding.ts";
 import type { Env } from "../env.ts";
 import type { PasswordHash } from "../password.ts";
-import { ChainBroken, EventStore } from "../store/event-store.ts";
+import { ACCOUNT_MIGRATIONS } from "../store/account-schema.ts";
+import { migrate } from "../store/migrations.ts";
+import { Outbox } from "../store/outbox.ts";
 import { AccountSecrets } from "../store/secrets.ts";
+import { deliverPending } from "./account-delivery.ts";
+import { AccountLog, type Executed, type ExecuteOptions, type RequestMeta, type Stamped } from "./account-log.ts";
 import { exchangeCode, issueCode, rotateRefreshToken, type CodeGrant, type CodeRequest, type TokenOutcome } from "./account-tokens.ts";
 
-export interface RequestMeta {
-  readonly requestId: string;
-  readonly at: number;
-  readonly clientIp: string | null;
-  readonly userAgent: string | null;
-}
+export type { Executed, RequestMeta } from "./account-log.ts";
 
 export interface AccountView {
   readonly accountId: string;
   readonly email: string;
   readonly roles: ReadonlyArray<Role>;
   readonly permissions: ReadonlyArray<string>;
+  readonly closed: boolean;
 }
 
-export type Executed =
-  | { readonly ok: true; readonly events: ReadonlyArray<StoredEvent> }
-  | { readonly ok: false; readonly error: AccountError["_tag"]; readonly message: string };
+/** Snapshot every N events unless SNAPSHOT_EVERY says otherwise (0 disables). */
+const DEFAULT_SNAPSHOT_EVERY = 200;
 
 export class AccountObject extends DurableObject<Env> {
-  private readonly store: EventStore;
+  private readonly log: AccountLog;
   private readonly secrets: AccountSecrets;
-  private state: AccountState;
-  private seq: number;
+  private readonly outbox: Outbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new EventStore(ctx.storage.sql);
+    migrate(ctx.storage, ACCOUNT_MIGRATIONS);
+    const every = Number(env.SNAPSHOT_EVERY ?? DEFAULT_SNAPSHOT_EVERY);
+    this.log = new AccountLog(ctx.storage, Number.isFinite(every) && every >= 0 ? every : DEFAULT_SNAPSHOT_EVERY);
     this.secrets = new AccountSecrets(ctx.storage.sql);
-    // Rebuild from the log after eviction or restart: the log is the only truth. A log
-    // whose hash chain is broken is not trusted at all (fail closed, see `intact`).
-    let state = initialState;
-    let seq = 0;
-    try {
-      for (const stored of this.store.all()) {
-        state = evolve(state, stored.data);
-        seq = stored.seq;
-      }
-    } catch (error) {
-      if (!(error instanceof ChainBroken)) throw error;
-      this.brokenAt = error.seq;
-      state = initialState;
-    }
-    this.state = state;
-    this.seq = seq;
+    this.outbox = new Outbox(ctx.storage.sql);
   }
 
-  /** Set when the log failed its integrity check on wake-up; the account then refuses all work. */
-  private brokenAt: number | null = null;
-
-  private intact(): void {
-    if (this.brokenAt !== null) {
-      console.error(JSON.stringify({ level: "error", event: "account_log_tampered", brokenAt: this.brokenAt }));
-      throw new Error(`account log failed its integrity check at seq ${this.brokenAt}`);
-    }
+  private get state(): AccountState {
+    return this.log.state;
   }
 
   /**
-   * Decides each command against the state left by the previous one and appends all
-   * resulting events in one transaction; a refusal of any command appends nothing.
+   * Every append goes through here: decide + append (AccountLog), then make sure the alarm
+   * will deliver the new events and run the next expiry. The alarm is set in the same
+   * synchronous turn, so it commits with the events (output gate).
    */
-  execute(commands: ReadonlyArray<{ command: AccountCommand; actor: Actor }>, meta: RequestMeta): Executed {
-    this.intact();
-    let state = this.state;
-    const batches: Array<{ events: ReadonlyArray<AccountEvent>; actor: Actor }> = [];
-    for (const { command, actor } of commands) {
-      const decision = decide(command, state);
-      if (Result.isFailure(decision)) {
-        return { ok: false, error: decision.failure._tag, message: describe(decision.failure) };
-      }
-      state = fold(decision.success, state);
-      batches.push({ events: decision.success, actor });
+  execute(commands: ReadonlyArray<Stamped>, meta: RequestMeta, options: ExecuteOptions = {}): Executed {
+    const result = this.log.execute(commands, meta, options);
+    if (result.ok && result.events.length > 0 && !result.replayed) {
+      if (this.state.accountId) this.outbox.ensure(targetsFor(this.state.accountId));
+      void this.ctx.storage.setAlarm(meta.at);
     }
-    const appended = this.ctx.storage.transactionSync(() =>
-      batches.flatMap(({ events, actor }) => {
-        const metadata: EventMetadata = { ...meta, actor };
-        const stored = this.store.append(events, metadata, () => crypto.randomUUID(), this.seq);
-        this.seq += stored.length;
-        return stored;
-      }),
-    );
-    this.state = state;
-    return { ok: true, events: appended };
+    return result;
+  }
+
+  /** Delivery to projections and expiries: at least once, idempotent, re-armed until done. */
+  override async alarm(): Promise<void> {
+    const accountId = this.state.accountId;
+    if (!accountId || this.log.brokenAt !== null) return;
+    const now = Date.now();
+    this.execute([{ command: { _tag: "ExpireDue", at: now }, actor: SYSTEM }], { requestId: `alarm:${now}`, at: now, clientIp: null, userAgent: null });
+    await deliverPending(this.env, accountId, this.log.store, this.outbox, () => this.log.head.seq, () => Date.now());
+    this.log.pruneIdempotencyKeys(Date.now());
+    const next = [nextDueAt(this.state), this.outbox.nextAttemptAt(this.log.head.seq)].filter((t): t is number => t !== null);
+    if (next.length > 0) await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...next)));
+  }
+
+  /** A rebuilt projection shard asks for everything again, from seq 1. */
+  redeliver(target: string): void {
+    this.outbox.rewind(target);
+    void this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Delivery state per target, for operators and tests. */
+  outboxStatus() {
+    return { head: this.log.head.seq, targets: this.outbox.rows() };
   }
 
   private user(): Actor {
@@ -112,42 +99,71 @@ export class AccountObject extends DurableObject<Env> {
     const commands: Array<{ command: AccountCommand; actor: Actor }> = [
       { command: { _tag: "RegisterAccount", accountId: input.accountId, email: input.email }, actor: user },
     ];
-    if (input.isAdmin) commands.push({ command: { _tag: "GrantRole", role: "owner", reason: "ADMIN_EMAILS" }, actor: SYSTEM });
+    if (input.isAdmin) commands.push({ command: { _tag: "GrantRole", role: "owner", reason: "ADMIN_EMAILS", expiresAt: null }, actor: SYSTEM });
     const fresh = this.state.accountId === null;
-    const result = this.execute(commands, meta);
+    const result = this.execute(commands, meta, { expected: { kind: "none" }, idempotencyKey: `${meta.requestId}:register` });
     if (result.ok && fresh) this.secrets.setPassword(input.password);
     return result;
   }
 
   /** The stored hash, for the Worker to verify off the object's single thread. */
   passwordHash(): PasswordHash | null {
-    this.intact();
+    this.log.intact();
     return this.secrets.password();
   }
 
   recordLogin(passwordMatches: boolean, clientId: string | null, meta: RequestMeta): Executed {
-    return this.execute([{ command: { _tag: "RecordLogin", passwordMatches, clientId }, actor: this.user() }], meta);
+    return this.execute([{ command: { _tag: "RecordLogin", passwordMatches, clientId }, actor: this.user() }], meta, {
+      idempotencyKey: `${meta.requestId}:login`,
+    });
   }
 
-  view(): AccountView | null {
-    const { accountId, email, roles } = this.state;
+  view(at = Date.now()): AccountView | null {
+    const { accountId, email, closed } = this.state;
     if (accountId === null || email === null) return null;
-    return { accountId, email, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort() };
+    const roles = activeRoles(this.state, at);
+    return { accountId, email, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed };
+  }
+
+  /** Operators grant roles (optionally until a time); retried with the same key, one effect. */
+  grantRole(input: { role: Role; reason: string; expiresAt: number | null; actor: Actor; idempotencyKey?: string }, meta: RequestMeta): Executed {
+    return this.execute([{ command: { _tag: "GrantRole", role: input.role, reason: input.reason, expiresAt: input.expiresAt }, actor: input.actor }], meta, {
+      idempotencyKey: input.idempotencyKey ?? `${meta.requestId}:grant`,
+    });
+  }
+
+  /** Closing ends every session and cancels pending expiries; delivery still runs. */
+  close(input: { reason: string; actor: Actor; idempotencyKey?: string }, meta: RequestMeta): Executed {
+    const result = this.execute([{ command: { _tag: "CloseAccount", reason: input.reason }, actor: input.actor }], meta, {
+      idempotencyKey: input.idempotencyKey ?? `${meta.requestId}:close`,
+    });
+    if (result.ok) this.secrets.supersedeAll(meta.at);
+    return result;
   }
 
   /** Consent was given on the consent page: record it and issue a single-use code. */
   approve(request: CodeRequest, meta: RequestMeta): TokenOutcome<{ code: string }> {
-    if (this.secrets.ticketUsed(request.ticketId)) return { ok: false, reason: "ticket_used" };
+    if (this.consentAnswered(request.ticketId)) return { ok: false, reason: "ticket_used" };
     const consent = this.execute(
       [{ command: { _tag: "GrantConsent", clientId: request.clientId, clientName: request.clientName, redirectHost: request.redirectHost, scopes: request.scopes }, actor: this.user() }],
       meta,
+      { idempotencyKey: `consent:${request.ticketId}` },
     );
     if (!consent.ok) return { ok: false, reason: "account_not_found" };
     return { ok: true, value: issueCode(this.secrets, request, meta.at, this.state.accountId!) };
   }
 
-  deny(clientId: string, scopes: ReadonlyArray<string>, meta: RequestMeta): Executed {
-    return this.execute([{ command: { _tag: "DenyConsent", clientId, scopes }, actor: this.user() }], meta);
+  /** The consent page was answered "deny"; like "allow", a ticket is answered only once. */
+  deny(input: { ticketId: string; clientId: string; scopes: ReadonlyArray<string> }, meta: RequestMeta): TokenOutcome<null> {
+    if (this.consentAnswered(input.ticketId)) return { ok: false, reason: "ticket_used" };
+    const denied = this.execute([{ command: { _tag: "DenyConsent", clientId: input.clientId, scopes: input.scopes }, actor: this.user() }], meta, {
+      idempotencyKey: `consent:${input.ticketId}`,
+    });
+    return denied.ok ? { ok: true, value: null } : { ok: false, reason: "account_not_found" };
+  }
+
+  private consentAnswered(ticketId: string): boolean {
+    return this.secrets.ticketUsed(ticketId) || this.log.answered(`consent:${ticketId}`);
   }
 
   redeemCode(grant: CodeGrant, meta: RequestMeta) {
@@ -171,7 +187,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Asked on every MCP request: is this session live, and who is it? */
   session(sessionId: string, at: number) {
-    if (this.brokenAt !== null) return { live: false as const, reason: "integrity" };
+    if (this.log.brokenAt !== null) return { live: false as const, reason: "integrity" };
     const problem = sessionProblem(this.state, sessionId, at);
     const view = this.view();
     if (problem || !view) return { live: false as const, reason: problem ?? "unknown" };
@@ -181,7 +197,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** The permission check of one tool call, recorded as ToolInvoked (allowed or denied). */
   invokeTool(command: Extract<AccountCommand, { _tag: "InvokeTool" }>, meta: RequestMeta) {
-    const result = this.execute([{ command, actor: this.user() }], meta);
+    const result = this.execute([{ command, actor: this.user() }], meta, { idempotencyKey: `${meta.requestId}:tool` });
     if (!result.ok) return { allowed: false as const, reason: result.message };
     const event = result.events[0]!.data;
     if (event._tag !== "ToolInvoked") throw new Error("InvokeTool must record ToolInvoked");
@@ -191,21 +207,10 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   events(beforeSeq: number | null, limit: number): StoredEvent[] {
-    return this.store.page(beforeSeq, Math.max(1, Math.min(limit, 100)));
+    return this.log.store.page(beforeSeq, Math.max(1, Math.min(limit, 100)));
   }
 
   verifyChain() {
-    return this.store.verifyChain();
+    return this.log.store.verifyChain();
   }
 }
-
-const describe = (error: AccountError): string => {
-  switch (error._tag) {
-    case "AccountNotFound": return "no such account";
-    case "AccountAlreadyRegistered": return `an account is already registered for ${error.email}`;
-    case "ConsentMissing": return `no consent recorded for client ${error.clientId}`;
-    case "SessionNotLive": return `session is ${error.reason}`;
-    case "SessionAlreadyStarted": return "session id already in use";
-    case "StaleRefresh": return "refresh token generation is superseded";
-  }
-};

@@ -128,7 +128,7 @@ export function rotateRefreshToken(
   if (row.client_id !== input.clientId) return { ok: false, reason: "client_mismatch" };
   const session = ctx.state().sessions.get(row.session_id);
   // A token of a session already revoked (for any reason) is refused without new events.
-  if (!session || session.revoked) return { ok: false, reason: "session_not_live" };
+  if (!session || session.revoked || ctx.state().closed) return { ok: false, reason: "session_not_live" };
   if (row.superseded_at !== null) {
     // RFC 9700 §4.14.2: a superseded refresh token coming back means it was stolen or
     // replayed; revoke the whole family so neither holder keeps access.

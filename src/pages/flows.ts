@@ -26,8 +26,17 @@ const expired = () => html(messagePage("This page has expired", "Go back to your
 
 export async function showSignUp(request: Request, env: Env): Promise<Response> {
   const ticket = new URL(request.url).searchParams.get("request");
-  if (ticket !== null && !(await readAuthRequest(env, ticket))) return expired();
-  return html(signUpPage({ request: ticket, email: "", error: null, minLength: PASSWORD_MIN }));
+  const authRequest = await readAuthRequest(env, ticket);
+  if (ticket !== null && !authRequest) return expired();
+  return html(signUpPage({ request: ticket, clientName: authRequest?.clientName ?? null, email: "", error: null, minLength: PASSWORD_MIN }));
+}
+
+/** The sign-in page again (linked from sign-up), for the same authorization request. */
+export async function showSignIn(request: Request, env: Env): Promise<Response> {
+  const ticket = new URL(request.url).searchParams.get("request");
+  const authRequest = await readAuthRequest(env, ticket);
+  if (!ticket || !authRequest) return expired();
+  return html(signInPage({ request: ticket, clientName: authRequest.clientName, email: "", error: null }));
 }
 
 export async function submitSignUp(request: Request, env: Env): Promise<Response> {
@@ -41,7 +50,8 @@ export async function submitSignUp(request: Request, env: Env): Promise<Response
     const message =
       error._tag === "EmailTaken" ? "An account with this email already exists. Sign in instead." : error.message;
     const status = error._tag === "EmailTaken" ? 409 : 400;
-    return html(signUpPage({ request: form.ticket, email: form.email, error: message, minLength: PASSWORD_MIN }), status);
+    const page = signUpPage({ request: form.ticket, clientName: authRequest?.clientName ?? null, email: form.email, error: message, minLength: PASSWORD_MIN });
+    return html(page, status);
   }
   if (!authRequest) return html(messagePage("Account created", `You can now sign in to MCP clients as ${result.success.email}.`), 201);
   return showConsent(env, authRequest, result.success);
@@ -87,8 +97,11 @@ export async function submitConsent(request: Request, env: Env): Promise<Respons
   const account = accountStub(env, payload.accountId);
   const meta = requestMeta(request);
   const issuer = issuerOf(request);
+  const alreadyAnswered = () =>
+    html(messagePage("Already answered", "You already answered this request. Go back to your application and start again."), 400);
   if (decision === "deny") {
-    await account.deny(authRequest.clientId, authRequest.scopes, meta);
+    const denied = await account.deny({ ticketId: payload.jti, clientId: authRequest.clientId, scopes: authRequest.scopes }, meta);
+    if (!denied.ok) return alreadyAnswered();
     return errorRedirect(issuer, authRequest.redirectUri, authRequest.state, "access_denied", "the user denied access");
   }
   if (decision !== "allow") return html(messagePage("Something went wrong", "Choose Allow or Deny."), 400);
@@ -105,7 +118,7 @@ export async function submitConsent(request: Request, env: Env): Promise<Respons
     },
     meta,
   );
-  if (!approved.ok) return html(messagePage("Already answered", "This consent was already given. Go back to your application."), 400);
+  if (!approved.ok) return alreadyAnswered();
   // RFC 6749 §4.1.2 + RFC 9207 §2: code, state and iss on the redirect.
   const url = new URL(authRequest.redirectUri);
   url.searchParams.set("code", approved.value.code);

@@ -54,10 +54,16 @@ ${errorBox(v.error)}
 <p class="hint">New here? <a id="signup-link" href="/signup?request=${encodeURIComponent(v.request)}">Create an account</a></p>`,
   );
 
-export const signUpPage = (v: { request: string | null; email: string; error: string | null; minLength: number }) =>
+export const signUpPage = (v: {
+  request: string | null;
+  clientName: string | null;
+  email: string;
+  error: string | null;
+  minLength: number;
+}) =>
   layout(
     "Create account",
-    `<h1>Create your account</h1>
+    `<h1>Create your account${v.clientName ? ` to continue to ${escape(v.clientName)}` : ""}</h1>
 ${errorBox(v.error)}
 <form method="post" action="/signup">
   ${hidden("request", v.request)}
@@ -68,7 +74,8 @@ ${errorBox(v.error)}
          aria-describedby="password-hint">
   <p id="password-hint" class="hint">At least ${v.minLength} characters. A passphrase is easiest.</p>
   <button type="submit">Create account</button>
-</form>`,
+</form>
+${v.request ? `<p class="hint">Already have an account? <a id="signin-link" href="/login?request=${encodeURIComponent(v.request)}">Sign in</a></p>` : ""}`,
   );
 
 export const consentPage = (v: {
@@ -84,8 +91,8 @@ export const consentPage = (v: {
     "Allow access",
     `<h1>Allow ${escape(v.clientName)} to access your account?</h1>
 <p>Signed in as <strong>${escape(v.email)}</strong>.</p>
-<p><strong>${escape(v.clientName)}</strong> <span class="hint">(client id ${escape(v.clientId)})</span> will be sent back to
-<strong>${escape(v.redirectHost)}</strong> and will be able to:</p>
+<p><strong>${escape(v.clientName)}</strong> <span class="hint">(client id ${escape(v.clientId)}; the name is chosen by the application itself)</span>
+will be able to do the following, and your answer will be sent to <strong>${escape(v.redirectHost)}</strong>:</p>
 <ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span></li>`).join("")}</ul>
 ${v.localOnly ? `<p class="warning">This client runs on your own computer (it redirects to ${escape(v.redirectHost)}). Only allow it if you started it yourself.</p>` : ""}
 <form method="post" action="/consent">

@@ -15,21 +15,21 @@ import {
   type EventMetadata,
   type StoredEvent,
 } from "../../domain/events.ts";
+import { upcast } from "../../domain/upcasters.ts";
+
+/**
+ * What the appender believes the log's head is (EventStoreDB's expected version):
+ * `exact` — the head must be this seq; `none` — the stream must not exist yet; `any` — no check.
+ */
+export type ExpectedVersion = { readonly kind: "exact"; readonly seq: number } | { readonly kind: "none" } | { readonly kind: "any" };
+
+export class WrongExpectedVersion extends Error {
+  constructor(readonly expected: ExpectedVersion, readonly actual: number) {
+    super(`wrong expected version: expected ${expected.kind === "exact" ? expected.seq : expected.kind}, log is at ${actual}`);
+  }
+}
 
 export const GENESIS_HASH = "0".repeat(64);
-
-export const EVENT_TABLES = `
-  CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-  );
-`;
 
 interface EventRow extends Record<string, SqlStorageValue> {
   seq: number;
@@ -47,21 +47,21 @@ const chainInput = (prevHash: string, row: Omit<EventRow, "hash" | "prev_hash">)
   prevHash +
   JSON.stringify([row.seq, row.event_id, row.type, row.version, row.data, row.metadata]);
 
+/** Rows are read as the current shape: older versions pass through their upcasters. */
 const toStored = (row: EventRow): StoredEvent => ({
   seq: row.seq,
   eventId: row.event_id,
   type: row.type as StoredEvent["type"],
   version: row.version,
-  data: decodeEvent(JSON.parse(row.data)),
+  data: decodeEvent(upcast(row.type as StoredEvent["type"], row.version, JSON.parse(row.data))),
   metadata: JSON.parse(row.metadata) as EventMetadata,
   prevHash: row.prev_hash,
   hash: row.hash,
 });
 
 export class EventStore {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(EVENT_TABLES);
-  }
+  /** The tables come from the account's migrations (src/store/account-schema.ts). */
+  constructor(private readonly sql: SqlStorage) {}
 
   head(): { seq: number; hash: string } {
     const row = this.sql.exec<{ seq: number; hash: string }>(
@@ -70,15 +70,16 @@ export class EventStore {
     return row ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  /** Appends after `expectedSeq`; the caller runs this inside a transaction. */
+  /** Appends at the head if `expected` holds, else throws WrongExpectedVersion and writes nothing. */
   append(
     events: ReadonlyArray<AccountEvent>,
     metadata: EventMetadata,
     newEventId: () => string,
-    expectedSeq: number,
+    expected: ExpectedVersion,
   ): StoredEvent[] {
     let { seq, hash } = this.head();
-    if (seq !== expectedSeq) throw new Error(`event log moved: expected seq ${expectedSeq}, found ${seq}`);
+    const holds = expected.kind === "any" || (expected.kind === "none" ? seq === 0 : seq === expected.seq);
+    if (!holds) throw new WrongExpectedVersion(expected, seq);
     const stored: StoredEvent[] = [];
     for (const event of events) {
       seq += 1;
@@ -107,14 +108,27 @@ export class EventStore {
    * ChainBroken, so a tampered log can never become state.
    */
   *all(): Generator<StoredEvent> {
-    let expectedPrev = GENESIS_HASH;
-    let expectedSeq = 1;
-    for (const row of this.sql.exec<EventRow>("SELECT * FROM events ORDER BY seq")) {
+    yield* this.from({ seq: 0, hash: GENESIS_HASH });
+  }
+
+  /** Like all(), from just after a known (seq, hash) — the head a snapshot was taken at. */
+  *from(after: { seq: number; hash: string }): Generator<StoredEvent> {
+    let expectedPrev = after.hash;
+    let expectedSeq = after.seq + 1;
+    for (const row of this.sql.exec<EventRow>("SELECT * FROM events WHERE seq > ? ORDER BY seq", after.seq)) {
       if (!linkHolds(row, expectedPrev, expectedSeq)) throw new ChainBroken(row.seq);
       yield toStored(row);
       expectedPrev = row.hash;
       expectedSeq += 1;
     }
+  }
+
+  /** Oldest first, strictly after `afterSeq`, at most `limit` (outbox delivery). */
+  after(afterSeq: number, limit: number): StoredEvent[] {
+    return this.sql
+      .exec<EventRow>("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit)
+      .toArray()
+      .map(toStored);
   }
 
   /** Newest first, strictly before `beforeSeq` (a cursor), at most `limit`. */

@@ -11,31 +11,6 @@
 import { sha256Hex } from "../crypto.ts";
 import type { PasswordHash } from "../password.ts";
 
-export const SECRET_TABLES = `
-  CREATE TABLE IF NOT EXISTS credentials (id INTEGER PRIMARY KEY CHECK (id = 1), hash TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS auth_codes (
-    code_hash TEXT PRIMARY KEY,
-    ticket_id TEXT NOT NULL UNIQUE,
-    client_id TEXT NOT NULL,
-    redirect_uri TEXT NOT NULL,
-    code_challenge TEXT NOT NULL,
-    scopes TEXT NOT NULL,
-    resource TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    redeemed_at INTEGER,
-    session_id TEXT
-  );
-  CREATE TABLE IF NOT EXISTS refresh_tokens (
-    token_hash TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    generation INTEGER NOT NULL,
-    client_id TEXT NOT NULL,
-    issued_at INTEGER NOT NULL,
-    superseded_at INTEGER
-  );
-  CREATE INDEX IF NOT EXISTS refresh_tokens_by_session ON refresh_tokens (session_id);
-`;
-
 export interface AuthCodeRow extends Record<string, SqlStorageValue> {
   code_hash: string;
   ticket_id: string;
@@ -59,9 +34,8 @@ export interface RefreshTokenRow extends Record<string, SqlStorageValue> {
 }
 
 export class AccountSecrets {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SECRET_TABLES);
-  }
+  /** The tables come from the account's migrations (src/store/account-schema.ts). */
+  constructor(private readonly sql: SqlStorage) {}
 
   setPassword(hash: PasswordHash): void {
     this.sql.exec("INSERT OR REPLACE INTO credentials (id, hash) VALUES (1, ?)", JSON.stringify(hash));
@@ -124,5 +98,10 @@ export class AccountSecrets {
       "UPDATE refresh_tokens SET superseded_at = ? WHERE session_id = ? AND superseded_at IS NULL",
       at, sessionId,
     );
+  }
+
+  /** A closed account's refresh tokens are all dead. */
+  supersedeAll(at: number): void {
+    this.sql.exec("UPDATE refresh_tokens SET superseded_at = ? WHERE superseded_at IS NULL", at);
   }
 }

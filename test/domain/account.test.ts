@@ -46,12 +46,12 @@ describe("RegisterAccount", () => {
 });
 
 describe("GrantRole", () => {
-  const grant = { _tag: "GrantRole", role: "admin", reason: "ADMIN_EMAILS" } as const;
+  const grant = { _tag: "GrantRole", role: "admin", reason: "ADMIN_EMAILS", expiresAt: null } as const;
   it("grants a role the account does not hold, with its reason", () =>
-    given(...registered).when(grant).then({ _tag: "RoleGranted", role: "admin", reason: "ADMIN_EMAILS" }));
+    given(...registered).when(grant).then({ _tag: "RoleGranted", role: "admin", reason: "ADMIN_EMAILS", expiresAt: null }));
   it("refuses on an unregistered account", () => void given().when(grant).thenFails("AccountNotFound"));
   it("stays quiet when the role is already held", () =>
-    given(...registered, { _tag: "RoleGranted", role: "admin", reason: "x" }).when(grant).thenNothing());
+    given(...registered, { _tag: "RoleGranted", role: "admin", reason: "x", expiresAt: null }).when(grant).thenNothing());
   it("stays quiet when granting member, which every account holds", () =>
     given(...registered).when({ ...grant, role: "member" }).thenNothing());
 });
@@ -176,7 +176,7 @@ describe("InvokeTool", () => {
       .when(invoke("accounts.read"))
       .then(outcome("accounts.read", "denied", "missing permission accounts.read")));
   it("allows an operator a tool needing accounts.read", () =>
-    given(...withLiveSession, { _tag: "RoleGranted", role: "operator", reason: "x" })
+    given(...withLiveSession, { _tag: "RoleGranted", role: "operator", reason: "x", expiresAt: null })
       .when(invoke("accounts.read"))
       .then(outcome("accounts.read", "allowed", null)));
   it("denies a tool whose scope the session was not granted, naming the scope", () =>

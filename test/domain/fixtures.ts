@@ -18,7 +18,7 @@ export const SCOPES = ["tools:read", "tools:write"] as const;
 export const registered: ReadonlyArray<AccountEvent> = [
   { _tag: "AccountRegistered", accountId: ACCOUNT, email: EMAIL },
   { _tag: "PasswordSet", scheme: "scrypt" },
-  { _tag: "RoleGranted", role: "member", reason: "every account is a member" },
+  { _tag: "RoleGranted", role: "member", reason: "every account is a member", expiresAt: null },
 ];
 
 export const consented = (scopes: ReadonlyArray<string> = SCOPES, clientId = CLIENT): AccountEvent => ({
@@ -82,7 +82,7 @@ export const invoke = (
 /** One command of every kind, for specs that must hold for all of them. */
 export const oneOfEach: ReadonlyArray<AccountCommand> = [
   register,
-  { _tag: "GrantRole", role: "admin", reason: "ADMIN_EMAILS" },
+  { _tag: "GrantRole", role: "admin", reason: "ADMIN_EMAILS", expiresAt: null },
   { _tag: "RecordLogin", passwordMatches: true, clientId: CLIENT },
   grantConsent(),
   { _tag: "DenyConsent", clientId: CLIENT, scopes: SCOPES },

@@ -29,7 +29,9 @@ const command: fc.Arbitrary<AccountCommand> = fc.oneof(
     accountId: fc.constantFrom("a1", "a2"),
     email: fc.constantFrom("x@e", "y@e"),
   }),
-  fc.record({ _tag: fc.constant("GrantRole"), role: fc.constantFrom(...ROLES), reason: fc.constant("test") }),
+  fc.record({ _tag: fc.constant("GrantRole"), role: fc.constantFrom(...ROLES), reason: fc.constant("test"), expiresAt: fc.option(fc.integer({ min: 0, max: 3_000 }), { nil: null }) }),
+  fc.record({ _tag: fc.constant("ExpireDue"), at: fc.integer({ min: 0, max: 3_000 }) }),
+  fc.record({ _tag: fc.constant("CloseAccount"), reason: fc.constant("test") }),
   fc.record({ _tag: fc.constant("RecordLogin"), passwordMatches: fc.boolean(), clientId: fc.option(client) }),
   weighted(3, fc.record({
     _tag: fc.constant("GrantConsent"),

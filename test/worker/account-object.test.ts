@@ -38,7 +38,7 @@ describe("registration appends the account's first events", () => {
     expect(events.map((e) => e.data)).toEqual([
       { _tag: "AccountRegistered", accountId, email },
       { _tag: "PasswordSet", scheme: "scrypt" },
-      { _tag: "RoleGranted", role: "member", reason: "every account is a member" },
+      { _tag: "RoleGranted", role: "member", reason: "every account is a member", expiresAt: null },
     ]);
     expect(events.every((e) => e.metadata.actor.kind === "user" && e.metadata.actor.id === accountId)).toBe(true);
     expect(new Set(events.map((e) => e.eventId)).size).toBe(3);
@@ -105,7 +105,7 @@ describe("the hash chain proves the log was not altered", () => {
       // Privilege escalation by hand: member → owner, hash left as it was.
       state.storage.sql.exec(
         "UPDATE events SET data = ? WHERE seq = 3",
-        JSON.stringify({ _tag: "RoleGranted", role: "owner", reason: "every account is a member" }),
+        JSON.stringify({ _tag: "RoleGranted", role: "owner", reason: "every account is a member", expiresAt: null }),
       );
     });
     expect(await stub.verifyChain()).toEqual({ ok: false, brokenAt: 3 });
@@ -142,7 +142,7 @@ describe("a tampered log is never trusted (fail closed on wake-up)", () => {
     await runInDurableObject(stub, (_i: AccountObject, state) => {
       state.storage.sql.exec(
         "UPDATE events SET data = ? WHERE seq = 3",
-        JSON.stringify({ _tag: "RoleGranted", role: "owner", reason: "every account is a member" }),
+        JSON.stringify({ _tag: "RoleGranted", role: "owner", reason: "every account is a member", expiresAt: null }),
       );
     });
     await evictDurableObject(stub);

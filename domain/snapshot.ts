@@ -1,0 +1,46 @@
+// Snapshot codec for AccountState: plain JSON, versioned. A snapshot is a cache of a fold;
+// it never changes what a replay yields (property-tested). Bump STATE_VERSION whenever
+// AccountState's shape or evolve's meaning changes: older snapshots are then ignored and
+// the state is rebuilt by full replay (and re-snapshotted).
+
+import type { AccountState, SessionState } from "./account.ts";
+import type { Role } from "./roles.ts";
+
+export const STATE_VERSION = 1;
+
+interface EncodedState {
+  readonly accountId: string | null;
+  readonly email: string | null;
+  readonly roles: ReadonlyArray<Role>;
+  readonly roleExpiries: ReadonlyArray<readonly [Role, number]>;
+  readonly closed: boolean;
+  readonly consents: ReadonlyArray<readonly [string, ReadonlyArray<string>]>;
+  readonly sessions: ReadonlyArray<SessionState>;
+  readonly consecutiveFailedLogins: number;
+}
+
+export const encodeState = (state: AccountState): string =>
+  JSON.stringify({
+    accountId: state.accountId,
+    email: state.email,
+    roles: state.roles,
+    roleExpiries: [...state.roleExpiries],
+    closed: state.closed,
+    consents: [...state.consents],
+    sessions: [...state.sessions.values()],
+    consecutiveFailedLogins: state.consecutiveFailedLogins,
+  } satisfies EncodedState);
+
+export const decodeState = (json: string): AccountState => {
+  const s = JSON.parse(json) as EncodedState;
+  return {
+    accountId: s.accountId,
+    email: s.email,
+    roles: s.roles,
+    roleExpiries: new Map(s.roleExpiries),
+    closed: s.closed,
+    consents: new Map(s.consents),
+    sessions: new Map(s.sessions.map((session) => [session.sessionId, session])),
+    consecutiveFailedLogins: s.consecutiveFailedLogins,
+  };
+};
