@@ -12,7 +12,13 @@ export default defineConfig({
     projects: [
       { test: { name: "domain", include: ["test/domain/**/*.test.ts"], environment: "node" } },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Small snapshot interval so workerd tests cross many snapshot boundaries.
+            miniflare: { bindings: { SNAPSHOT_EVERY: "10" } },
+          }),
+        ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
       },
       {

@@ -1,8 +1,13 @@
 // Pure OAuth 2.1 rules: redirect URI matching, PKCE verifier shape, scopes, client metadata.
 // Each rule names the RFC section it implements.
 
-/** Scopes this server understands; `account:read` lets a client read the user's own account. */
-export const SUPPORTED_SCOPES = ["account:read"] as const;
+/**
+ * Scopes this server understands. `account:read`: the user's own account and history.
+ * `accounts:read`: the operator directory and projection health (needs an operator role too).
+ * `audit:read`: the audit index of every account (needs an auditor role too).
+ * A tool runs only when the role allows it AND the token's scope covers it.
+ */
+export const SUPPORTED_SCOPES = ["account:read", "accounts:read", "audit:read"] as const;
 export const DEFAULT_SCOPES: ReadonlyArray<string> = ["account:read"];
 
 /** RFC 6749 §3.3: space-delimited, case-sensitive; unknown scopes are an error, not ignored. */

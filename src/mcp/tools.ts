@@ -10,6 +10,7 @@ import type { Env } from "../env.ts";
 import { requestMeta } from "../http/responses.ts";
 import type { AccountView } from "../objects/account-object.ts";
 import { accountStub } from "../services/accounts.ts";
+import { registerOperatorTools } from "./operator-tools.ts";
 
 /** Identity the MCP route verified and hands to tools through the auth context. */
 export interface CallerProps extends Record<string, unknown> {
@@ -19,7 +20,7 @@ export interface CallerProps extends Record<string, unknown> {
   readonly scopes: ReadonlyArray<string>;
 }
 
-const standard = <S extends Schema.Top & Schema.ConstraintDecoder<unknown>>(schema: S) =>
+export const standard = <S extends Schema.Top & Schema.ConstraintDecoder<unknown>>(schema: S) =>
   Schema.toStandardJSONSchemaV1(Schema.toStandardSchemaV1(schema));
 
 const MyEventsInput = Schema.Struct({
@@ -27,7 +28,7 @@ const MyEventsInput = Schema.Struct({
   before: Schema.optional(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
 });
 
-const text = (value: unknown): CallToolResult => ({
+export const text = (value: unknown): CallToolResult => ({
   content: [{ type: "text", text: JSON.stringify(value, null, 2) }],
   structuredContent: value as Record<string, unknown>,
 });
@@ -39,18 +40,23 @@ function caller(): CallerProps {
   return props;
 }
 
+export interface ToolGate {
+  readonly tool: string;
+  readonly permission: Permission;
+  readonly scope: string;
+}
+
 /** The permission check: decided and recorded in the account object, then the work. */
-async function withPermission(
+export async function withPermission(
   env: Env,
   request: Request,
-  tool: string,
-  permission: Permission,
+  gate: ToolGate,
   work: (account: AccountView, props: CallerProps) => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   const props = caller();
   const meta = requestMeta(request);
   const decision = await accountStub(env, props.accountId).invokeTool(
-    { _tag: "InvokeTool", tool, sessionId: props.sessionId, permission, requiredScope: "account:read", at: meta.at },
+    { _tag: "InvokeTool", tool: gate.tool, sessionId: props.sessionId, permission: gate.permission, requiredScope: gate.scope, at: meta.at },
     meta,
   );
   if (!decision.allowed) return refusal(`Permission denied: ${decision.reason}.`);
@@ -68,7 +74,7 @@ export function buildServer(env: Env, request: Request): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     () =>
-      withPermission(env, request, "whoami", "account.read_self", async (account, props) =>
+      withPermission(env, request, { tool: "whoami", permission: "account.read_self", scope: "account:read" }, async (account, props) =>
         text({
           accountId: account.accountId,
           email: account.email,
@@ -90,7 +96,7 @@ export function buildServer(env: Env, request: Request): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ limit, before }) =>
-      withPermission(env, request, "my_events", "events.read_self", async (_account, props) => {
+      withPermission(env, request, { tool: "my_events", permission: "events.read_self", scope: "account:read" }, async (_account, props) => {
         const size = limit ?? 20;
         const events = await accountStub(env, props.accountId).events(before ?? null, size);
         const last = events.at(-1);
@@ -101,5 +107,6 @@ export function buildServer(env: Env, request: Request): McpServer {
       }),
   );
 
+  registerOperatorTools(server, env, request);
   return server;
 }

@@ -1,0 +1,100 @@
+// Operator and auditor tools over the global read models. Each is gated like every tool:
+// role permission + token scope, decided and recorded (ToolInvoked) by the caller's account.
+
+import type { McpServer } from "@modelcontextprotocol/server";
+import { Schema } from "effect";
+import type { Env } from "../env.ts";
+import { InvalidQuery, listAccounts, parseTime, projectionHealth, queryAudit } from "../services/projections.ts";
+import { standard, text, withPermission } from "./tools.ts";
+
+const Limit = Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 }))));
+const Time = Schema.optional(Schema.String.pipe(Schema.check(Schema.isPattern(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/))));
+
+const ListAccountsInput = Schema.Struct({
+  status: Schema.optional(Schema.Literals(["active", "closed"])),
+  email_prefix: Schema.optional(Schema.String.pipe(Schema.check(Schema.isMaxLength(254)))),
+  limit: Limit,
+  cursor: Schema.optional(Schema.String),
+});
+
+const QueryAuditInput = Schema.Struct({
+  account_id: Schema.optional(Schema.String),
+  actor_id: Schema.optional(Schema.String),
+  type: Schema.optional(Schema.String),
+  outcome: Schema.optional(Schema.Literals(["success", "failure", "allowed", "denied"])),
+  from: Time,
+  to: Time,
+  limit: Limit,
+  cursor: Schema.optional(Schema.String),
+});
+
+const refusal = (message: string) => ({ content: [{ type: "text" as const, text: message }], isError: true });
+
+/** A bad cursor or time is the caller's mistake, reported as a tool error, not a server fault. */
+const guarded = async <T>(work: () => Promise<T>, ok: (value: T) => ReturnType<typeof text>) => {
+  try {
+    return ok(await work());
+  } catch (error) {
+    if (error instanceof InvalidQuery) return refusal(error.message);
+    throw error;
+  }
+};
+
+export function registerOperatorTools(server: McpServer, env: Env, request: Request): void {
+  server.registerTool(
+    "list_accounts",
+    {
+      title: "List accounts",
+      description: "Operator directory: every account with status, roles, live session count, last login and lockout state, by email.",
+      inputSchema: standard(ListAccountsInput),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (input) =>
+      withPermission(env, request, { tool: "list_accounts", permission: "accounts.read", scope: "accounts:read" }, () =>
+        guarded(
+          () => listAccounts(env, { status: input.status, emailPrefix: input.email_prefix?.toLowerCase(), limit: input.limit ?? 50, cursor: input.cursor }),
+          text,
+        ),
+      ),
+  );
+
+  server.registerTool(
+    "query_audit",
+    {
+      title: "Query the audit trail",
+      description: "Every event of every account, newest first, filtered by account, actor, type, outcome and time range (ISO 8601, `to` exclusive).",
+      inputSchema: standard(QueryAuditInput),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (input) =>
+      withPermission(env, request, { tool: "query_audit", permission: "audit.read", scope: "audit:read" }, () =>
+        guarded(
+          () =>
+            queryAudit(env, {
+              accountId: input.account_id,
+              actorId: input.actor_id,
+              type: input.type,
+              outcome: input.outcome,
+              from: parseTime(input.from),
+              to: parseTime(input.to),
+              limit: input.limit ?? 50,
+              cursor: input.cursor,
+            }),
+          text,
+        ),
+      ),
+  );
+
+  server.registerTool(
+    "projection_health",
+    {
+      title: "Projection health",
+      description: "Lag of every read-model shard: events behind and when the oldest undelivered event was recorded.",
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    () =>
+      withPermission(env, request, { tool: "projection_health", permission: "accounts.read", scope: "accounts:read" }, () =>
+        guarded(() => projectionHealth(env).then((shards) => ({ shards })), text),
+      ),
+  );
+}
