@@ -106,6 +106,7 @@ const grantIsCovered = (state: AccountState, role: Role, expiresAt: number | nul
 };
 
 export const decide = (command: AccountCommand, state: AccountState): Decision => {
+  if (command._tag === "RegisterAccount" && state.closed) return refuse(new AccountClosed());
   if (command._tag === "RegisterAccount") {
     if (state.accountId === null) {
       return emit(

@@ -21,7 +21,9 @@ const TOO_COMMON = new Set([
   "iloveyou1234", "administrator", "welcome12345", "changeme1234", "trustno1trustno1",
 ]);
 
-export const passwordProblem = (password: string, email: string): string | null => {
+/** Passwords are hashed in NFKC (src/password.ts): the policy judges exactly that string. */
+export const passwordProblem = (raw: string, email: string): string | null => {
+  const password = raw.normalize("NFKC");
   const length = [...password].length;
   if (length < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters.`;
   if (length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`;

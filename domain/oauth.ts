@@ -50,7 +50,8 @@ export const redirectUriMatches = (registered: string, presented: string): boole
   const b = parse(presented);
   if (!a || !b || !isLoopbackHttp(a) || !isLoopbackHttp(b)) return false;
   return (
-    a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search && b.hash === ""
+    a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search && b.hash === "" &&
+    a.username === b.username && a.password === b.password
   );
 };
 
@@ -59,6 +60,7 @@ export const redirectUriProblem = (uri: string): string | null => {
   const url = parse(uri);
   if (!url) return `redirect_uri ${JSON.stringify(uri)} is not an absolute URI`;
   if (url.hash !== "") return "redirect_uri must not contain a fragment";
+  if (url.username !== "" || url.password !== "") return "redirect_uri must not contain user information";
   if (["javascript:", "data:", "file:", "vbscript:", "blob:"].includes(url.protocol)) {
     return `redirect_uri scheme ${url.protocol} is not allowed`;
   }
@@ -66,6 +68,12 @@ export const redirectUriProblem = (uri: string): string | null => {
     return "http redirect_uri is only allowed for loopback hosts (RFC 8252 §7.3)";
   }
   return null;
+};
+
+/** Where the consent page says the answer goes: the host, or the whole URI for app schemes. */
+export const redirectDestination = (uri: string): string => {
+  const url = parse(uri);
+  return url && url.host !== "" ? url.host : uri;
 };
 
 /** Shown on the consent page: a client whose every redirect goes to this machine. */

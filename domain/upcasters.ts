@@ -20,6 +20,7 @@ export class UnknownEventVersion extends Error {
 
 export const upcast = (type: AccountEventType, version: number, data: Record<string, unknown>) => {
   const current = EVENT_VERSIONS[type];
+  if (current === undefined) throw new UnknownEventVersion(type, version);
   let shaped = data;
   for (let v = version; v < current; v++) {
     const step = UPCASTERS[type]?.[v];

@@ -51,7 +51,13 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
   if (mediaType(request) !== "application/x-www-form-urlencoded") {
     throw new BadRequest(415, "expected content-type application/x-www-form-urlencoded");
   }
-  return new URLSearchParams(await readText(request));
+  const form = new URLSearchParams(await readText(request));
+  // Percent-decoding invalid UTF-8 yields U+FFFD; two different byte strings would then
+  // collapse into one value (a password, say). Refuse instead of guessing.
+  for (const [name, value] of form) {
+    if (name.includes("\uFFFD") || value.includes("\uFFFD")) throw new BadRequest(400, `form field ${name.slice(0, 40)} is not valid UTF-8`);
+  }
+  return form;
 }
 
 export async function readJsonObject(request: Request): Promise<Record<string, unknown>> {

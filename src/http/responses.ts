@@ -15,14 +15,18 @@ export const json = (body: unknown, status = 200, headers: HeadersInit = {}) =>
 export const oauthError = (error: string, description: string, status = 400, headers: HeadersInit = {}) =>
   json({ error, error_description: description }, status, headers);
 
-/** Pages are never framed (clickjacking, RFC 6749 §10.13) and never cached. */
-export const html = (body: string, status = 200, headers: HeadersInit = {}) =>
+/**
+ * Pages are never framed (clickjacking, RFC 6749 §10.13) and never cached. Forms post only
+ * to this origin, plus `formTargets`: browsers apply form-action to the redirect after a
+ * submission, so the consent page names where its answer is redirected.
+ */
+export const html = (body: string, status = 200, headers: HeadersInit = {}, formTargets: ReadonlyArray<string> = []) =>
   new Response(body, {
     status,
     headers: {
       "Content-Type": "text/html; charset=utf-8",
       "X-Frame-Options": "DENY",
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'",
+      "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${formTargets.map((t) => " " + t).join("")}; frame-ancestors 'none'; base-uri 'none'`,
       "Referrer-Policy": "no-referrer",
       "X-Content-Type-Options": "nosniff",
       ...NO_STORE,

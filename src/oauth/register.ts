@@ -18,6 +18,8 @@ const optionalString = (body: Record<string, unknown>, key: string, max = 512): 
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string" || value.length > max) return new Error(`${key} must be a string of at most ${max} characters`);
+  // Control and bidi-format characters could disguise a name on the consent page.
+  if (/[\p{Cc}\p{Cf}]/u.test(value)) return new Error(`${key} must not contain control or formatting characters`);
   return value;
 };
 

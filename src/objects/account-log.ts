@@ -10,6 +10,8 @@ import type { AccountError } from "../../domain/errors.ts";
 import type { AccountEvent, Actor, EventMetadata, StoredEvent } from "../../domain/events.ts";
 import { ChainBroken, EventStore, GENESIS_HASH, WrongExpectedVersion, type ExpectedVersion } from "../store/event-store.ts";
 import { IdempotencyKeys } from "../store/idempotency.ts";
+import { ACCOUNT_MIGRATIONS } from "../store/account-schema.ts";
+import { migrate } from "../store/migrations.ts";
 import { Snapshots } from "../store/snapshots.ts";
 
 export interface RequestMeta {
@@ -46,14 +48,19 @@ export class AccountLog {
   /** Set when the chain failed its check on wake-up: the account then refuses all work. */
   brokenAt: number | null = null;
 
+  /**
+   * `empty`: the database was never written (no tables yet). Such an object answers as an
+   * unknown account and writes nothing until it is registered (see AccountObject.register).
+   */
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly snapshotEvery: number,
+    public empty: boolean,
   ) {
     this.store = new EventStore(storage.sql);
     this.snapshots = new Snapshots(storage.sql);
     this.keys = new IdempotencyKeys(storage.sql);
-    this.wake();
+    if (!empty) this.wake();
   }
 
   /** Rebuild from the log: the newest usable snapshot, then every later event, chain-checked. */
@@ -75,6 +82,11 @@ export class AccountLog {
     this.head = head;
   }
 
+  createStorage(): void {
+    migrate(this.storage, ACCOUNT_MIGRATIONS);
+    this.empty = false;
+  }
+
   intact(): void {
     if (this.brokenAt !== null) {
       console.error(JSON.stringify({ level: "error", event: "account_log_tampered", brokenAt: this.brokenAt }));
@@ -88,7 +100,8 @@ export class AccountLog {
    */
   execute(commands: ReadonlyArray<Stamped>, meta: RequestMeta, options: ExecuteOptions = {}): Executed {
     this.intact();
-    const key = options.idempotencyKey;
+    // Nothing is remembered for an account that does not exist: there is nothing to protect.
+    const key = this.empty ? undefined : options.idempotencyKey;
     if (key !== undefined) {
       const first = this.keys.recall<Executed>(key);
       if (first) return { ...first, replayed: true };
@@ -106,7 +119,11 @@ export class AccountLog {
       batches.push({ events: decision.success, actor });
     }
     try {
-      return this.storage.transactionSync(() => this.commit(batches, state, meta, options));
+      return this.storage.transactionSync(() => {
+        // The first write to a never-written object creates its tables (see `empty`).
+        if (this.empty) this.createStorage();
+        return this.commit(batches, state, meta, options);
+      });
     } catch (error) {
       // A conflict is not remembered under the key: the caller may retry with a fresh version.
       if (error instanceof WrongExpectedVersion) return { ok: false, error: "WrongExpectedVersion", message: error.message };
@@ -135,7 +152,7 @@ export class AccountLog {
     const head = last ? { seq: last.seq, hash: last.hash } : this.head;
     if (Snapshots.due(before, head.seq, this.snapshotEvery)) this.snapshots.save(head.seq, head.hash, state, meta.at);
     const outcome: Executed = { ok: true, events: appended };
-    if (options.idempotencyKey !== undefined) this.keys.remember(options.idempotencyKey, outcome, meta.at);
+    if (options.idempotencyKey !== undefined && !this.empty) this.keys.remember(options.idempotencyKey, outcome, meta.at);
     // Only now, with the transaction about to commit, does memory move forward.
     this.state = state;
     this.head = head;
@@ -144,7 +161,7 @@ export class AccountLog {
 
   /** Whether a key has an outcome on record (e.g. a consent ticket already answered). */
   answered(key: string): boolean {
-    return this.keys.recall(key) !== null;
+    return !this.empty && this.keys.recall(key) !== null;
   }
 
   pruneIdempotencyKeys(now: number): void {

@@ -14,12 +14,13 @@ import { targetsFor } from "../../projections/sharding.ts";
 import type { Env } from "../env.ts";
 import type { PasswordHash } from "../password.ts";
 import { ACCOUNT_MIGRATIONS } from "../store/account-schema.ts";
-import { migrate } from "../store/migrations.ts";
+import { hasTable, migrate } from "../store/migrations.ts";
 import { Outbox } from "../store/outbox.ts";
 import { AccountSecrets } from "../store/secrets.ts";
 import { deliverPending } from "./account-delivery.ts";
 import { AccountLog, type Executed, type ExecuteOptions, type RequestMeta, type Stamped } from "./account-log.ts";
-import { exchangeCode, issueCode, rotateRefreshToken, type CodeGrant, type CodeRequest, type TokenOutcome } from "./account-tokens.ts";
+import { exchangeCode, issueCode, rotateRefreshToken, type CodeGrant, type CodeRequest, type IssuedSession, type TokenOutcome } from "./account-tokens.ts";
+import { GENESIS_HASH } from "../store/event-store.ts";
 
 export type { Executed, RequestMeta } from "./account-log.ts";
 
@@ -41,9 +42,12 @@ export class AccountObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrate(ctx.storage, ACCOUNT_MIGRATIONS);
+    // An object that was never written stays that way until registration: a probe with a
+    // made-up account id (in a code or token) reads nothing and leaves no storage behind.
+    const empty = !hasTable(ctx.storage.sql, "schema_migrations");
+    if (!empty) migrate(ctx.storage, ACCOUNT_MIGRATIONS);
     const every = Number(env.SNAPSHOT_EVERY ?? DEFAULT_SNAPSHOT_EVERY);
-    this.log = new AccountLog(ctx.storage, Number.isFinite(every) && every >= 0 ? every : DEFAULT_SNAPSHOT_EVERY);
+    this.log = new AccountLog(ctx.storage, Number.isFinite(every) && every >= 0 ? every : DEFAULT_SNAPSHOT_EVERY, empty);
     this.secrets = new AccountSecrets(ctx.storage.sql);
     this.outbox = new Outbox(ctx.storage.sql);
   }
@@ -59,15 +63,29 @@ export class AccountObject extends DurableObject<Env> {
    */
   execute(commands: ReadonlyArray<Stamped>, meta: RequestMeta, options: ExecuteOptions = {}): Executed {
     const result = this.log.execute(commands, meta, options);
-    if (result.ok && result.events.length > 0 && !result.replayed) {
-      if (this.state.accountId) this.outbox.ensure(targetsFor(this.state.accountId));
-      void this.ctx.storage.setAlarm(meta.at);
-    }
+    if (result.ok && result.events.length > 0 && !result.replayed) this.armDelivery(meta.at);
     return result;
+  }
+
+  /** Whether this instance already armed the alarm for pending delivery (cleared when it runs). */
+  private deliveryArmed = false;
+  private outboxReady = false;
+
+  private armDelivery(at: number): void {
+    const accountId = this.state.accountId;
+    if (accountId && !this.outboxReady) {
+      this.outbox.ensure(targetsFor(accountId));
+      this.outboxReady = true;
+    }
+    if (!this.deliveryArmed) {
+      this.deliveryArmed = true;
+      void this.ctx.storage.setAlarm(at);
+    }
   }
 
   /** Delivery to projections and expiries: at least once, idempotent, re-armed until done. */
   override async alarm(): Promise<void> {
+    this.deliveryArmed = false;
     const accountId = this.state.accountId;
     if (!accountId || this.log.brokenAt !== null) return;
     const now = Date.now();
@@ -80,12 +98,15 @@ export class AccountObject extends DurableObject<Env> {
 
   /** A rebuilt projection shard asks for everything again, from seq 1. */
   redeliver(target: string): void {
+    if (this.log.empty) return;
     this.outbox.rewind(target);
+    this.deliveryArmed = true;
     void this.ctx.storage.setAlarm(Date.now());
   }
 
   /** Delivery state per target, for operators and tests. */
   outboxStatus() {
+    if (this.log.empty) return { head: 0, targets: [] };
     return { head: this.log.head.seq, targets: this.outbox.rows() };
   }
 
@@ -108,6 +129,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** The stored hash, for the Worker to verify off the object's single thread. */
   passwordHash(): PasswordHash | null {
+    if (this.log.empty) return null;
     this.log.intact();
     return this.secrets.password();
   }
@@ -163,14 +185,17 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   private consentAnswered(ticketId: string): boolean {
+    if (this.log.empty) return false;
     return this.secrets.ticketUsed(ticketId) || this.log.answered(`consent:${ticketId}`);
   }
 
-  redeemCode(grant: CodeGrant, meta: RequestMeta) {
+  redeemCode(grant: CodeGrant, meta: RequestMeta): TokenOutcome<IssuedSession> {
+    if (this.log.empty) return { ok: false, reason: "code_unknown" };
     return exchangeCode(this.tokenContext(meta), grant);
   }
 
-  refresh(input: { refreshToken: string; clientId: string; scopes: ReadonlyArray<string> | null }, meta: RequestMeta) {
+  refresh(input: { refreshToken: string; clientId: string; scopes: ReadonlyArray<string> | null }, meta: RequestMeta): TokenOutcome<IssuedSession> {
+    if (this.log.empty) return { ok: false, reason: "refresh_unknown" };
     return rotateRefreshToken(this.tokenContext(meta), input);
   }
 
@@ -207,10 +232,12 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   events(beforeSeq: number | null, limit: number): StoredEvent[] {
+    if (this.log.empty) return [];
     return this.log.store.page(beforeSeq, Math.max(1, Math.min(limit, 100)));
   }
 
   verifyChain() {
+    if (this.log.empty) return { ok: true as const, head: GENESIS_HASH, count: 0 };
     return this.log.store.verifyChain();
   }
 }

@@ -3,6 +3,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { hasTable } from "../store/migrations.ts";
 
 export interface ClientMetadata {
   readonly client_id: string;
@@ -19,22 +20,18 @@ export interface ClientMetadata {
   readonly software_version?: string;
 }
 
+// The table is created on registration only: a lookup of an unknown client id leaves no storage.
 export class ClientRegistryObject extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS client (id INTEGER PRIMARY KEY CHECK (id = 1), metadata TEXT NOT NULL)",
-    );
-  }
-
   /** Registration is create-only: a client id is never re-bound to other metadata. */
   register(metadata: ClientMetadata): boolean {
     if (this.get()) return false;
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS client (id INTEGER PRIMARY KEY CHECK (id = 1), metadata TEXT NOT NULL)");
     this.ctx.storage.sql.exec("INSERT INTO client (id, metadata) VALUES (1, ?)", JSON.stringify(metadata));
     return true;
   }
 
   get(): ClientMetadata | null {
+    if (!hasTable(this.ctx.storage.sql, "client")) return null;
     const row = this.ctx.storage.sql.exec<{ metadata: string }>("SELECT metadata FROM client WHERE id = 1").toArray()[0];
     return row ? (JSON.parse(row.metadata) as ClientMetadata) : null;
   }

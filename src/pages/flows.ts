@@ -4,6 +4,7 @@
 
 import { Effect, Layer } from "effect";
 import { parseAdminEmails, PASSWORD_MIN } from "../../domain/credentials.ts";
+import { redirectDestination } from "../../domain/oauth.ts";
 import type { Env } from "../env.ts";
 import { readForm, single } from "../http/body.ts";
 import { html, issuerOf, redirect, requestMeta } from "../http/responses.ts";
@@ -79,13 +80,22 @@ async function showConsent(env: Env, authRequest: AuthRequest, account: AccountV
       ticket,
       clientName: authRequest.clientName,
       clientId: authRequest.clientId,
-      redirectHost: new URL(authRequest.redirectUri).host,
+      redirectHost: redirectDestination(authRequest.redirectUri),
       scopes: authRequest.scopes,
       email: account.email,
       localOnly: authRequest.localOnly,
     }),
+    200,
+    {},
+    [cspSource(authRequest.redirectUri)],
   );
 }
+
+/** The CSP source for a redirect URI: its origin, or just its scheme for app schemes. */
+const cspSource = (uri: string) => {
+  const url = new URL(uri);
+  return url.protocol === "http:" || url.protocol === "https:" ? url.origin : url.protocol;
+};
 
 export async function submitConsent(request: Request, env: Env): Promise<Response> {
   const form = await readForm(request);
@@ -111,7 +121,7 @@ export async function submitConsent(request: Request, env: Env): Promise<Respons
       clientId: authRequest.clientId,
       clientName: authRequest.clientName,
       redirectUri: authRequest.redirectUri,
-      redirectHost: new URL(authRequest.redirectUri).host,
+      redirectHost: redirectDestination(authRequest.redirectUri),
       codeChallenge: authRequest.codeChallenge,
       scopes: authRequest.scopes,
       resource: authRequest.resource,

@@ -91,9 +91,9 @@ export const consentPage = (v: {
 }) =>
   layout(
     "Allow access",
-    `<h1>Allow ${escape(v.clientName)} to access your account?</h1>
+    `<h1>Allow <bdi>${escape(v.clientName)}</bdi> to access your account?</h1>
 <p>Signed in as <strong>${escape(v.email)}</strong>.</p>
-<p><strong>${escape(v.clientName)}</strong> <span class="hint">(client id ${escape(v.clientId)}; the name is chosen by the application itself)</span>
+<p><strong><bdi>${escape(v.clientName)}</bdi></strong> <span class="hint">(client id ${escape(v.clientId)}; the name is chosen by the application itself)</span>
 will be able to do the following, and your answer will be sent to <strong>${escape(v.redirectHost)}</strong>:</p>
 <ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span></li>`).join("")}</ul>
 ${v.localOnly ? `<p class="warning">This client runs on your own computer (it redirects to ${escape(v.redirectHost)}). Only allow it if you started it yourself.</p>` : ""}

@@ -81,6 +81,7 @@ export class EventStore {
     const holds = expected.kind === "any" || (expected.kind === "none" ? seq === 0 : seq === expected.seq);
     if (!holds) throw new WrongExpectedVersion(expected, seq);
     const stored: StoredEvent[] = [];
+    const metadataJson = JSON.stringify(metadata);
     for (const event of events) {
       seq += 1;
       const row = {
@@ -89,14 +90,14 @@ export class EventStore {
         type: event._tag,
         version: EVENT_VERSIONS[event._tag],
         data: JSON.stringify(event),
-        metadata: JSON.stringify(metadata),
+        metadata: metadataJson,
       };
       const next = sha256Hex(chainInput(hash, row));
       this.sql.exec(
         "INSERT INTO events (seq, event_id, type, version, data, metadata, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)",
         row.seq, row.event_id, row.type, row.version, row.data, row.metadata, hash, next,
       );
-      stored.push(toStored({ ...row, prev_hash: hash, hash: next }));
+      stored.push({ seq, eventId: row.event_id, type: row.type, version: row.version, data: event, metadata, prevHash: hash, hash: next });
       hash = next;
     }
     return stored;

@@ -23,3 +23,6 @@ export function migrate(storage: DurableObjectStorage, migrations: ReadonlyArray
   }
   return current;
 }
+
+export const hasTable = (sql: SqlStorage, name: string): boolean =>
+  sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;

@@ -19,7 +19,7 @@ const revoked: AccountEvent = { _tag: "SessionRevoked", sessionId: SESSION, reas
 
 describe("every command but RegisterAccount", () => {
   const tags: Record<AccountCommandType, true> = {
-    RegisterAccount: true, GrantRole: true, RecordLogin: true, GrantConsent: true, DenyConsent: true,
+    RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true,
     StartSession: true, RefreshSession: true, RevokeSession: true, InvokeTool: true,
   };
   it("has one sample per command type", () => {

@@ -3,6 +3,7 @@
 
 import type { AccountCommand } from "../../domain/commands.ts";
 import type { AccountEvent } from "../../domain/events.ts";
+import type { Role } from "../../domain/roles.ts";
 
 export const ACCOUNT = "acc-ada";
 export const EMAIL = "ada@example.com";
@@ -79,6 +80,18 @@ export const invoke = (
   sessionId = SESSION,
 ): AccountCommand => ({ _tag: "InvokeTool", tool: "whoami", sessionId, permission, requiredScope, at });
 
+export const expireDue = (at = NOW): Command<"ExpireDue"> => ({ _tag: "ExpireDue", at });
+
+export const closeAccount: Command<"CloseAccount"> = { _tag: "CloseAccount", reason: "user_request" };
+export const accountClosed: AccountEvent = { _tag: "AccountClosed", reason: "user_request" };
+
+export const grantRole = (role: Role, expiresAt: number | null = null): Command<"GrantRole"> => ({
+  _tag: "GrantRole", role, reason: "test", expiresAt,
+});
+export const roleGranted = (role: Role, expiresAt: number | null = null): AccountEvent => ({
+  _tag: "RoleGranted", role, reason: "test", expiresAt,
+});
+
 /** One command of every kind, for specs that must hold for all of them. */
 export const oneOfEach: ReadonlyArray<AccountCommand> = [
   register,
@@ -90,4 +103,6 @@ export const oneOfEach: ReadonlyArray<AccountCommand> = [
   refresh(0),
   { _tag: "RevokeSession", sessionId: SESSION, reason: "user_request" },
   invoke("account.read_self"),
+  expireDue(),
+  closeAccount,
 ];

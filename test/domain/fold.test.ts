@@ -1,101 +1,34 @@
-// Properties of the decider over random command sequences drawn from small pools of ids,
-// scopes and times, so that sequences collide (same session, stale generations, expiries).
+// Properties of the decider over random command sequences (see arbitraries.ts for the pools).
 
 import { Result } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide, evolve, fold, initialState, type AccountState } from "../../domain/account.ts";
-import type { AccountCommand } from "../../domain/commands.ts";
-import type { AccountEvent } from "../../domain/events.ts";
-import { PERMISSIONS, ROLES } from "../../domain/roles.ts";
+import {
+  activeRoles, decide, fold, initialState, nextDueAt, sessionProblem, type AccountState,
+} from "../../domain/account.ts";
+import type { AccountCommand, AccountCommandType } from "../../domain/commands.ts";
+import type { AccountError } from "../../domain/errors.ts";
+import { commands, run, time } from "./arbitraries.ts";
 
-const ERROR_TAGS = [
-  "AccountNotFound", "AccountAlreadyRegistered", "RoleAlreadyHeld", "ConsentMissing",
-  "SessionNotLive", "SessionAlreadyStarted", "StaleRefresh",
-];
+/** Every typed refusal; the Record makes tsc fail here when AccountError gains a member. */
+const ERROR_TAGS: Record<AccountError["_tag"], true> = {
+  AccountNotFound: true, AccountAlreadyRegistered: true, AccountClosed: true, ConsentMissing: true,
+  SessionNotLive: true, SessionAlreadyStarted: true, StaleRefresh: true,
+};
 
-const client = fc.constantFrom("c1", "c2");
-const session = fc.constantFrom("s1", "s2", "s3");
-const scopes = fc.subarray(["read", "write"]);
-const time = fc.integer({ min: 0, max: 10 }).map((t) => t * 100);
-/** Expiries are drawn after `at`, so sessions start live and expire later in the sequence. */
-const expiring = <C extends { at: number; expiresAt: number }>(c: C): C => ({ ...c, expiresAt: c.at + c.expiresAt });
-const weighted = (weight: number, arbitrary: fc.Arbitrary<AccountCommand>) => ({ weight, arbitrary });
+/** Commands whose immediate retry must be a no-op; the others record every attempt. */
+const IDEMPOTENT: Record<AccountCommandType, boolean> = {
+  RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, GrantConsent: true,
+  StartSession: true, RevokeSession: true,
+  RecordLogin: false, DenyConsent: false, RefreshSession: false, InvokeTool: false,
+};
 
-/** Weighted so that consents and sessions are common enough to reach refresh and tool paths. */
-const command: fc.Arbitrary<AccountCommand> = fc.oneof(
-  fc.record({
-    _tag: fc.constant("RegisterAccount"),
-    accountId: fc.constantFrom("a1", "a2"),
-    email: fc.constantFrom("x@e", "y@e"),
-  }),
-  fc.record({ _tag: fc.constant("GrantRole"), role: fc.constantFrom(...ROLES), reason: fc.constant("test"), expiresAt: fc.option(fc.integer({ min: 0, max: 3_000 }), { nil: null }) }),
-  fc.record({ _tag: fc.constant("ExpireDue"), at: fc.integer({ min: 0, max: 3_000 }) }),
-  fc.record({ _tag: fc.constant("CloseAccount"), reason: fc.constant("test") }),
-  fc.record({ _tag: fc.constant("RecordLogin"), passwordMatches: fc.boolean(), clientId: fc.option(client) }),
-  weighted(3, fc.record({
-    _tag: fc.constant("GrantConsent"),
-    clientId: client,
-    clientName: fc.constant("C"),
-    redirectHost: fc.constant("c.example"),
-    scopes,
-  })),
-  fc.record({ _tag: fc.constant("DenyConsent"), clientId: client, scopes }),
-  weighted(4, fc.record({
-    _tag: fc.constant("StartSession"),
-    sessionId: session,
-    clientId: client,
-    scopes,
-    resource: fc.constant("https://r"),
-    expiresAt: time,
-    at: time,
-  }).map(expiring)),
-  weighted(3, fc.record({
-    _tag: fc.constant("RefreshSession"),
-    sessionId: session,
-    generation: fc.nat(2),
-    expiresAt: time,
-    at: time,
-  }).map(expiring)),
-  fc.record({
-    _tag: fc.constant("RevokeSession"),
-    sessionId: session,
-    reason: fc.constantFrom("refresh_token_reused", "user_request", "authorization_code_reused"),
-  }),
-  weighted(3, fc.record({
-    _tag: fc.constant("InvokeTool"),
-    tool: fc.constant("t"),
-    sessionId: session,
-    permission: fc.constantFrom(...PERMISSIONS),
-    requiredScope: fc.constantFrom("read", "write", "admin"),
-    at: time,
-  })),
-);
-
-/** Four in five sequences start registered, so most commands get past AccountNotFound. */
-const commands = fc
-  .tuple(fc.nat(4).map((n) => n > 0), fc.array(command, { maxLength: 40, size: "medium" }))
-  .map(([registered, rest]): AccountCommand[] =>
-    registered ? [{ _tag: "RegisterAccount", accountId: "a1", email: "x@e" }, ...rest] : rest,
-  );
-
-interface Step {
-  readonly command: AccountCommand;
-  readonly before: AccountState;
-  readonly emitted: ReadonlyArray<AccountEvent>;
-}
-
-/** Runs decide then evolve command by command, keeping only the successful decisions' events. */
-const run = (cmds: ReadonlyArray<AccountCommand>) => {
-  let state = initialState;
-  const steps: Step[] = [];
-  for (const c of cmds) {
-    const decision = decide(c, state);
-    const emitted = Result.isSuccess(decision) ? decision.success : [];
-    steps.push({ command: c, before: state, emitted });
-    for (const e of emitted) state = evolve(state, e);
-  }
-  return { state, steps, events: steps.flatMap((s) => s.emitted) };
+/** Times at which liveness is probed: the command grid plus the far ends. */
+const PROBES = [0, 500, 1_000, 1_500, 2_000, 3_000, Number.MAX_SAFE_INTEGER];
+const expireDue = (at: number): AccountCommand => ({ _tag: "ExpireDue", at });
+const emits = (command: AccountCommand, state: AccountState) => {
+  const decision = decide(command, state);
+  return Result.isSuccess(decision) ? decision.success : expect.unreachable(`${command._tag} was refused`);
 };
 
 describe("the account decider over random command sequences", () => {
@@ -111,7 +44,7 @@ describe("the account decider over random command sequences", () => {
       for (const c of cmds) {
         const decision = decide(c, state);
         if (Result.isSuccess(decision)) state = fold(decision.success, state);
-        else expect(ERROR_TAGS).toContain(decision.failure._tag);
+        else expect(Object.keys(ERROR_TAGS)).toContain(decision.failure._tag);
       }
     })));
 
@@ -126,11 +59,10 @@ describe("the account decider over random command sequences", () => {
 
   it("emits nothing when an idempotent command is retried right after it succeeded", () =>
     fc.assert(fc.property(commands, (cmds) => {
-      const idempotent = ["RegisterAccount", "GrantRole", "GrantConsent", "StartSession", "RevokeSession"];
-      for (const { command: c, before, emitted } of run(cmds).steps) {
-        if (!idempotent.includes(c._tag) || Result.isFailure(decide(c, before))) continue;
-        const retry = decide(c, fold(emitted, before));
-        expect(Result.isSuccess(retry) && retry.success).toEqual([]);
+      for (const { command: c, before, after } of run(cmds).steps) {
+        if (!IDEMPOTENT[c._tag] || Result.isFailure(decide(c, before))) continue;
+        const retry = decide(c, after);
+        expect(Result.isSuccess(retry) && retry.success, `${c._tag} retried`).toEqual([]);
       }
     })));
 
@@ -142,15 +74,79 @@ describe("the account decider over random command sequences", () => {
       expect(state.consecutiveFailedLogins).toBe(failures);
     })));
 
-  it("never lowers a session's generation nor un-revokes it", () =>
+  it("never lowers a session's generation, un-revokes it, un-expires it, or reopens an account", () =>
     fc.assert(fc.property(commands, (cmds) => {
-      for (const { before, emitted } of run(cmds).steps) {
-        const after = fold(emitted, before);
+      for (const { before, after } of run(cmds).steps) {
+        if (before.closed) expect(after.closed).toBe(true);
         for (const [id, was] of before.sessions) {
           const now = after.sessions.get(id);
           expect(now?.generation).toBeGreaterThanOrEqual(was.generation);
           if (was.revoked) expect(now?.revoked).toBe(true);
+          if (was.expired) expect(now?.expired).toBe(true);
         }
       }
+    })));
+});
+
+describe("a closed account over random command sequences", () => {
+  it("refuses every command with AccountClosed except ExpireDue and CloseAccount, which stay quiet", () =>
+    fc.assert(fc.property(commands, (cmds) => {
+      for (const { command: c, before } of run(cmds).steps) {
+        if (!before.closed) continue;
+        const decision = decide(c, before);
+        if (c._tag === "ExpireDue" || c._tag === "CloseAccount") expect(decision).toEqual(Result.succeed([]));
+        else expect(Result.isFailure(decision) && decision.failure._tag).toBe("AccountClosed");
+      }
+    })));
+
+  it("has no live session at any time", () =>
+    fc.assert(fc.property(commands, (cmds) => {
+      const { state } = run(cmds);
+      if (!state.closed) return;
+      for (const id of state.sessions.keys()) for (const at of PROBES) expect(sessionProblem(state, id, at)).not.toBeNull();
+    })));
+});
+
+describe("expiries over random command sequences", () => {
+  it("ExpireDue at t leaves nothing due at or before t", () =>
+    fc.assert(fc.property(commands, (cmds) => {
+      for (const { command: c, after } of run(cmds).steps) {
+        if (c._tag !== "ExpireDue") continue;
+        const next = nextDueAt(after);
+        if (next !== null) expect(next).toBeGreaterThan(c.at);
+      }
+    })));
+
+  it("ExpireDue at t changes neither the roles in force nor which sessions are live at t", () =>
+    fc.assert(fc.property(commands, (cmds) => {
+      for (const { command: c, before, after } of run(cmds).steps) {
+        if (c._tag !== "ExpireDue") continue;
+        expect(activeRoles(after, c.at)).toEqual(activeRoles(before, c.at));
+        for (const id of before.sessions.keys()) {
+          expect(sessionProblem(after, id, c.at) === null).toBe(sessionProblem(before, id, c.at) === null);
+        }
+      }
+    })));
+
+  it("nextDueAt is the earliest time at which ExpireDue emits anything", () =>
+    fc.assert(fc.property(commands, (cmds) => {
+      const { state } = run(cmds);
+      if (state.accountId === null) return;
+      const next = nextDueAt(state);
+      if (next === null) {
+        expect(emits(expireDue(Number.MAX_SAFE_INTEGER), state)).toEqual([]);
+      } else {
+        expect(emits(expireDue(next - 1), state)).toEqual([]);
+        expect(emits(expireDue(next), state).length).toBeGreaterThan(0);
+      }
+    })));
+
+  it("a registered account always holds member in force, and only roles it holds", () =>
+    fc.assert(fc.property(commands, time, (cmds, at) => {
+      const { state } = run(cmds);
+      if (state.accountId === null) return;
+      const active = activeRoles(state, at);
+      expect(active).toContain("member");
+      for (const role of active) expect(state.roles).toContain(role);
     })));
 });
