@@ -50,6 +50,21 @@ export class AccountObject extends DurableObject<Env> {
     this.log = new AccountLog(ctx.storage, Number.isFinite(every) && every >= 0 ? every : DEFAULT_SNAPSHOT_EVERY, empty);
     this.secrets = new AccountSecrets(ctx.storage.sql);
     this.outbox = new Outbox(ctx.storage.sql);
+    if (!empty) this.resumePendingWork();
+  }
+
+  /**
+   * On every wake: make sure this account feeds its projection shards (an account written
+   * before the outbox existed has no rows yet) and that an alarm is set for whatever is
+   * pending, so no delivery or expiry depends on an alarm that was lost.
+   */
+  private resumePendingWork(): void {
+    const accountId = this.state.accountId;
+    if (!accountId || this.log.brokenAt !== null) return;
+    this.outbox.ensure(targetsFor(accountId));
+    this.outboxReady = true;
+    const next = [nextDueAt(this.state), this.outbox.nextAttemptAt(this.log.head.seq)].filter((t): t is number => t !== null);
+    if (next.length > 0) void this.ctx.storage.setAlarm(Math.min(...next));
   }
 
   private get state(): AccountState {
@@ -214,7 +229,7 @@ export class AccountObject extends DurableObject<Env> {
   session(sessionId: string, at: number) {
     if (this.log.brokenAt !== null) return { live: false as const, reason: "integrity" };
     const problem = sessionProblem(this.state, sessionId, at);
-    const view = this.view();
+    const view = this.view(at);
     if (problem || !view) return { live: false as const, reason: problem ?? "unknown" };
     const session = this.state.sessions.get(sessionId)!;
     return { live: true as const, account: view, scopes: session.scopes, clientId: session.clientId };

@@ -26,7 +26,7 @@ export interface ShardHealth {
 }
 
 export abstract class ProjectionShard extends DurableObject<Env> {
-  /** Test hook for failure injection: the next N deliveries throw before applying anything. */
+  /** Test hook for failure injection: the next N deliveries fail at the apply step (nothing applied). */
   failNextDeliveries = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -59,14 +59,23 @@ export abstract class ProjectionShard extends DurableObject<Env> {
    * Returns the checkpoint, which the sender adopts as its cursor.
    */
   deliver(target: string, source: string, events: ReadonlyArray<StoredEvent>, head: DeliveryHead): { appliedThrough: number } {
+    const sql = this.ctx.storage.sql;
+    sql.exec("INSERT OR IGNORE INTO identity (id, target) VALUES (1, ?)", target);
+    // The source's head is recorded before applying, on its own: if applying fails, the
+    // lag it leaves behind is still visible in health().
+    const before = this.checkpoint(source);
+    sql.exec(
+      `INSERT INTO checkpoints (source, applied_seq, head_seq, head_at, pending_since, updated_at) VALUES (?,?,?,?,?,?)
+       ON CONFLICT (source) DO UPDATE SET head_seq = MAX(head_seq, excluded.head_seq), head_at = excluded.head_at,
+         pending_since = COALESCE(pending_since, excluded.pending_since), updated_at = excluded.updated_at`,
+      source, before, head.seq, head.at, head.seq > before ? (events[0]?.metadata.at ?? head.at) : null, Date.now(),
+    );
     if (this.failNextDeliveries > 0) {
       this.failNextDeliveries -= 1;
       throw new Error("injected delivery failure");
     }
-    const sql = this.ctx.storage.sql;
-    sql.exec("INSERT OR IGNORE INTO identity (id, target) VALUES (1, ?)", target);
     return this.ctx.storage.transactionSync(() => {
-      let applied = this.checkpoint(source);
+      let applied = before;
       let lastAppliedAt: number | null = null;
       for (const event of [...events].sort((a, b) => a.seq - b.seq)) {
         if (event.seq <= applied) continue;
@@ -78,10 +87,8 @@ export abstract class ProjectionShard extends DurableObject<Env> {
       const headSeq = Math.max(head.seq, applied);
       const firstPending = events.find((e) => e.seq === applied + 1)?.metadata.at ?? lastAppliedAt ?? head.at;
       sql.exec(
-        `INSERT INTO checkpoints (source, applied_seq, head_seq, head_at, pending_since, updated_at) VALUES (?,?,?,?,?,?)
-         ON CONFLICT (source) DO UPDATE SET applied_seq = excluded.applied_seq, head_seq = MAX(head_seq, excluded.head_seq),
-           head_at = excluded.head_at, pending_since = excluded.pending_since, updated_at = excluded.updated_at`,
-        source, applied, headSeq, head.at, applied < headSeq ? firstPending : null, Date.now(),
+        `UPDATE checkpoints SET applied_seq = ?, head_seq = MAX(head_seq, ?), pending_since = ?, updated_at = ? WHERE source = ?`,
+        applied, headSeq, applied < headSeq ? firstPending : null, Date.now(), source,
       );
       return { appliedThrough: applied };
     });

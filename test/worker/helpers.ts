@@ -4,9 +4,17 @@
 
 import { env, exports } from "cloudflare:workers";
 import { createHash, randomBytes } from "node:crypto";
-import type { RequestMeta } from "../../src/objects/account-object.ts";
+import type { AccountObject, RequestMeta } from "../../src/objects/account-object.ts";
 import type { CodeRequest } from "../../src/objects/account-tokens.ts";
 import type { PasswordHash } from "../../src/password.ts";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { fold, type AccountState } from "../../domain/account.ts";
+import type { StoredEvent } from "../../domain/events.ts";
+import { toAuditRow, type AuditRow } from "../../projections/audit.ts";
+import { emptyDirectoryRow, reduceDirectory, type DirectoryRow } from "../../projections/directory.ts";
+import { targetOf } from "../../projections/sharding.ts";
+import type { ProjectionShard } from "../../src/objects/projection-shard.ts";
+import type { OutboxRow } from "../../src/store/outbox.ts";
 
 export const ORIGIN = "https://warden.test";
 export const RESOURCE = `${ORIGIN}/mcp`;
@@ -93,3 +101,134 @@ export const WARM_UP_TIMEOUT_MS = 60_000;
 export async function warmUp(): Promise<void> {
   await (await call("/")).text();
 }
+
+// ---- Event store and projection helpers (event-store, projections, expiry, migration, properties) ----
+
+export type AccountStub = ReturnType<typeof accountStub>;
+
+/** The whole log, oldest first, read through events() pages (newest first, `before` cursor). */
+export async function allEvents(stub: AccountStub): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  let before: number | null = null;
+  for (let guard = 0; guard < 10_000; guard++) {
+    const page = (await stub.events(before, 100)) as StoredEvent[];
+    if (page.length === 0) break;
+    out.push(...page);
+    before = page.at(-1)!.seq;
+  }
+  return out.reverse();
+}
+
+export const foldLog = (events: ReadonlyArray<StoredEvent>): AccountState => fold(events.map((e) => e.data));
+
+/** The object's in-memory state and head (private fields, read for comparison only). */
+export const liveState = (stub: AccountStub) =>
+  runInDurableObject(stub, (instance: AccountObject) => {
+    const log = (instance as unknown as { log: { state: AccountState; head: { seq: number; hash: string } } }).log;
+    return { state: log.state, head: log.head };
+  });
+
+export const sql = <T extends Record<string, SqlStorageValue>>(stub: AccountStub, query: string, ...args: SqlStorageValue[]) =>
+  runInDurableObject(stub, (_i: AccountObject, state) => state.storage.sql.exec<T>(query, ...args).toArray());
+
+export type OutboxStatus = { head: number; targets: OutboxRow[] };
+export const caughtUp = (s: OutboxStatus) => s.targets.length > 0 && s.targets.every((t) => t.delivered_seq === s.head);
+
+/**
+ * Drives the account's alarm until every outbox target has confirmed the head (bounded).
+ * `skipBackoff` stands in for the clock passing a failed target's retry time. When no alarm
+ * is pending (it fired on its own, or is re-armed in the future) the handler is run directly.
+ */
+export async function drainOutbox(stub: AccountStub, options: { skipBackoff?: boolean; rounds?: number } = {}): Promise<OutboxStatus> {
+  for (let round = 0; round < (options.rounds ?? 30); round++) {
+    const status = (await stub.outboxStatus()) as OutboxStatus;
+    if (caughtUp(status)) return status;
+    if (options.skipBackoff) await sql(stub, "UPDATE outbox SET next_attempt_at = 0");
+    if (!(await runDurableObjectAlarm(stub))) await runInDurableObject(stub, (instance: AccountObject) => instance.alarm());
+  }
+  throw new Error(`outbox did not drain: ${JSON.stringify(await stub.outboxStatus())}`);
+}
+
+export const directoryShard = (accountId: string) => env.DIRECTORY.get(env.DIRECTORY.idFromName(targetOf("directory", accountId)));
+export const auditShard = (accountId: string) => env.AUDIT.get(env.AUDIT.idFromName(targetOf("audit", accountId)));
+
+/** The pure reducers applied to an account's full log: what the read models must hold. */
+export const expectedDirectory = (accountId: string, events: ReadonlyArray<StoredEvent>): DirectoryRow =>
+  events.reduce(reduceDirectory, emptyDirectoryRow(accountId));
+export const expectedAudit = (accountId: string, events: ReadonlyArray<StoredEvent>): AuditRow[] =>
+  events.map((e) => toAuditRow(accountId, e)).reverse();
+
+/** Every audit row of one account from its shard, newest first, paged by the shard's cursor. */
+export async function auditRowsOf(accountId: string): Promise<AuditRow[]> {
+  const rows: AuditRow[] = [];
+  let before: AuditRow | undefined;
+  for (let guard = 0; guard < 1000; guard++) {
+    const page = (await auditShard(accountId).query({
+      accountId, limit: 50, before: before && { at: before.at, accountId: before.accountId, seq: before.seq },
+    })) as AuditRow[];
+    rows.push(...page);
+    if (page.length < 50) break;
+    before = page.at(-1);
+  }
+  return rows;
+}
+
+/** Both read models of one account equal the reducers over its full log. */
+export async function readModelsOf(stub: AccountStub, accountId: string) {
+  const events = await allEvents(stub);
+  return {
+    events,
+    directory: (await directoryShard(accountId).get(accountId)) as DirectoryRow | null,
+    expectedDirectory: expectedDirectory(accountId, events),
+    audit: await auditRowsOf(accountId),
+    expectedAudit: expectedAudit(accountId, events),
+  };
+}
+
+/** Starts a session through the real approve → redeemCode path; returns its id. */
+export async function startSession(stub: AccountStub, overrides: Partial<CodeRequest> = {}) {
+  const request = codeRequest(overrides);
+  const approved = await stub.approve(request, meta());
+  if (!approved.ok) throw new Error(approved.reason);
+  const issued = await stub.redeemCode(
+    { code: approved.value.code, clientId: request.clientId, redirectUri: request.redirectUri, challengeOfVerifier: request.codeChallenge },
+    meta(),
+  );
+  if (!issued.ok) throw new Error(issued.reason);
+  return issued.value.sessionId;
+}
+
+type ShardStub = ReturnType<typeof directoryShard> | ReturnType<typeof auditShard>;
+type Counted = { applyEvent: (source: string, event: StoredEvent) => void; applies?: Map<string, number> };
+
+/**
+ * Counts every applyEvent call on a live shard instance, per "source:seq", from now on (a
+ * second call restarts the count: shards are shared between tests). Lost on eviction.
+ */
+export const countApplies = (shard: ShardStub) =>
+  runInDurableObject(shard as unknown as DurableObjectStub<ProjectionShard>, (shardObject: ProjectionShard) => {
+    const instance = shardObject as unknown as Counted;
+    const wrapped = instance.applies !== undefined;
+    instance.applies = new Map<string, number>();
+    if (wrapped) return;
+    const original = instance.applyEvent.bind(instance);
+    instance.applyEvent = (source, event) => {
+      const key = `${source}:${event.seq}`;
+      instance.applies!.set(key, (instance.applies!.get(key) ?? 0) + 1);
+      original(source, event);
+    };
+  });
+
+/** How many times each seq of `source` was applied since countApplies (throws if the counter was lost). */
+export const appliesOf = (shard: ShardStub, source: string) =>
+  runInDurableObject(shard as unknown as DurableObjectStub<ProjectionShard>, (shardObject: ProjectionShard) => {
+    const instance = shardObject as unknown as Counted;
+    if (!instance.applies) throw new Error("apply counter lost (shard evicted?)");
+    return [...instance.applies].filter(([k]) => k.startsWith(`${source}:`)).map(([k, n]) => [Number(k.split(":")[1]), n] as const).sort((a, b) => a[0] - b[0]);
+  });
+
+/** The shard stubs' failure-injection hook: the next `n` deliveries throw before applying. */
+export const failNext = (shard: ShardStub, n: number) =>
+  runInDurableObject(shard as unknown as DurableObjectStub<ProjectionShard>, (instance: ProjectionShard) => {
+    instance.failNextDeliveries = n;
+  });
