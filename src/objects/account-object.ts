@@ -64,7 +64,7 @@ export class AccountObject extends DurableObject<Env> {
     this.outbox.ensure(targetsFor(accountId));
     this.outboxReady = true;
     const next = [nextDueAt(this.state), this.outbox.nextAttemptAt(this.log.head.seq)].filter((t): t is number => t !== null);
-    if (next.length > 0) void this.ctx.storage.setAlarm(Math.min(...next));
+    if (next.length > 0) void this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...next)));
   }
 
   private get state(): AccountState {
