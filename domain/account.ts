@@ -159,6 +159,15 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
     case "DenyConsent":
       return emit({ _tag: "ConsentDenied", clientId: command.clientId, scopes: [...command.scopes] });
 
+    case "RevokeConsent": {
+      if (!state.consents.has(command.clientId)) return nothing;
+      const sessions = [...state.sessions.values()].filter((s) => s.clientId === command.clientId && !s.revoked && !s.expired);
+      return emit(
+        { _tag: "ConsentRevoked", clientId: command.clientId },
+        ...sessions.map((s): AccountEvent => ({ _tag: "SessionRevoked", sessionId: s.sessionId, reason: "consent_revoked" })),
+      );
+    }
+
     case "StartSession": {
       const existing = state.sessions.get(command.sessionId);
       if (existing) {
@@ -268,6 +277,11 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
       const consents = new Map(state.consents);
       const union = new Set([...(state.consents.get(event.clientId) ?? []), ...event.scopes]);
       consents.set(event.clientId, [...union]);
+      return { ...state, consents };
+    }
+    case "ConsentRevoked": {
+      const consents = new Map(state.consents);
+      consents.delete(event.clientId);
       return { ...state, consents };
     }
     case "SessionStarted": {

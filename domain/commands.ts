@@ -25,6 +25,8 @@ export type AccountCommand =
       readonly scopes: ReadonlyArray<string>;
     }
   | { readonly _tag: "DenyConsent"; readonly clientId: string; readonly scopes: ReadonlyArray<string> }
+  /** The user withdraws a client's consent; the client's live sessions end with it. */
+  | { readonly _tag: "RevokeConsent"; readonly clientId: string }
   | {
       readonly _tag: "StartSession";
       readonly sessionId: string;

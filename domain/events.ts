@@ -24,6 +24,8 @@ export const AccountEvent = Schema.TaggedUnion({
     scopes: Scopes,
   },
   ConsentDenied: { clientId: Schema.String, scopes: Scopes },
+  /** The user withdrew a client's consent; its sessions are revoked with it. */
+  ConsentRevoked: { clientId: Schema.String },
   SessionStarted: {
     sessionId: Schema.String,
     clientId: Schema.String,
@@ -36,7 +38,8 @@ export const AccountEvent = Schema.TaggedUnion({
   TokenRefreshed: { sessionId: Schema.String, generation: Schema.Number, expiresAt: Schema.Number },
   SessionRevoked: {
     sessionId: Schema.String,
-    reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused"]),
+    // Adding a literal is backward compatible (every stored value still decodes): no version bump.
+    reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused", "consent_revoked"]),
   },
   /** The account is closed: every session ends, nothing more is decided, pending expiries are cancelled. */
   AccountClosed: { reason: Schema.String },
@@ -61,6 +64,7 @@ export const EVENT_VERSIONS: Record<AccountEventType, number> = {
   LoginFailed: 1,
   ConsentGranted: 1,
   ConsentDenied: 1,
+  ConsentRevoked: 1,
   SessionStarted: 1,
   TokenRefreshed: 1,
   SessionRevoked: 1,

@@ -3,11 +3,12 @@
 
 /**
  * Scopes this server understands. `account:read`: the user's own account and history.
+ * `account:manage`: end the user's own sessions and withdraw consents.
  * `accounts:read`: the operator directory and projection health (needs an operator role too).
  * `audit:read`: the audit index of every account (needs an auditor role too).
  * A tool runs only when the role allows it AND the token's scope covers it.
  */
-export const SUPPORTED_SCOPES = ["account:read", "accounts:read", "audit:read"] as const;
+export const SUPPORTED_SCOPES = ["account:read", "account:manage", "accounts:read", "audit:read"] as const;
 export const DEFAULT_SCOPES: ReadonlyArray<string> = ["account:read"];
 
 /** RFC 6749 §3.3: space-delimited, case-sensitive; unknown scopes are an error, not ignored. */

@@ -11,6 +11,7 @@ export type Role = typeof Role.Type;
 export const PERMISSIONS = [
   "account.read_self",
   "events.read_self",
+  "sessions.manage_self",
   "audit.read",
   "accounts.read",
   "accounts.lock",
@@ -22,7 +23,7 @@ export type Permission = typeof Permission.Type;
 
 /** What each role adds on top of the role below it. */
 const ADDED_BY_ROLE: Record<Role, ReadonlyArray<Permission>> = {
-  member: ["account.read_self", "events.read_self"],
+  member: ["account.read_self", "events.read_self", "sessions.manage_self"],
   auditor: ["audit.read"],
   operator: ["accounts.read", "accounts.lock"],
   admin: ["roles.grant"],

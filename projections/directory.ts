@@ -59,6 +59,7 @@ export const reduceDirectory = (row: DirectoryRow, stored: StoredEvent): Directo
     case "PasswordSet":
     case "ConsentGranted":
     case "ConsentDenied":
+    case "ConsentRevoked":
     case "TokenRefreshed":
     case "ToolInvoked":
       return next;

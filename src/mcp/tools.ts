@@ -11,6 +11,7 @@ import { requestMeta } from "../http/responses.ts";
 import type { AccountView } from "../objects/account-object.ts";
 import { accountStub } from "../services/accounts.ts";
 import { registerOperatorTools } from "./operator-tools.ts";
+import { registerSessionTools } from "./session-tools.ts";
 
 /** Identity the MCP route verified and hands to tools through the auth context. */
 export interface CallerProps extends Record<string, unknown> {
@@ -107,6 +108,7 @@ export function buildServer(env: Env, request: Request): McpServer {
       }),
   );
 
+  registerSessionTools(server, env, request);
   registerOperatorTools(server, env, request);
   return server;
 }

@@ -225,6 +225,38 @@ export class AccountObject extends DurableObject<Env> {
     };
   }
 
+  /** The user's live sessions (not revoked, not expired at `at`), newest expiry first. */
+  listSessions(at: number) {
+    return [...this.state.sessions.values()]
+      .filter((s) => sessionProblem(this.state, s.sessionId, at) === null)
+      .map((s) => ({ sessionId: s.sessionId, clientId: s.clientId, scopes: s.scopes, expiresAt: s.expiresAt, refreshes: s.generation }))
+      .sort((a, b) => b.expiresAt - a.expiresAt);
+  }
+
+  /** The user ends one of their own sessions: its refresh tokens die, its JWTs stop at the next request. */
+  revokeSession(sessionId: string, meta: RequestMeta): Executed {
+    const result = this.execute([{ command: { _tag: "RevokeSession", sessionId, reason: "user_request" }, actor: this.user() }], meta, {
+      idempotencyKey: `${meta.requestId}:revoke-session`,
+    });
+    if (result.ok) this.secrets.supersedeSession(sessionId, meta.at);
+    return result;
+  }
+
+  listConsents() {
+    return [...this.state.consents.entries()].map(([clientId, scopes]) => ({ clientId, scopes }));
+  }
+
+  /** The user withdraws a client's consent; every live session of that client ends with it. */
+  revokeConsent(clientId: string, meta: RequestMeta): Executed {
+    const result = this.execute([{ command: { _tag: "RevokeConsent", clientId }, actor: this.user() }], meta, {
+      idempotencyKey: `${meta.requestId}:revoke-consent`,
+    });
+    if (result.ok) {
+      for (const { data } of result.events) if (data._tag === "SessionRevoked") this.secrets.supersedeSession(data.sessionId, meta.at);
+    }
+    return result;
+  }
+
   /** Asked on every MCP request: is this session live, and who is it? */
   session(sessionId: string, at: number) {
     if (this.log.brokenAt !== null) return { live: false as const, reason: "integrity" };

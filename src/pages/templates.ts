@@ -7,6 +7,7 @@ const escape = (text: string) =>
 
 const SCOPE_TEXT: Record<string, string> = {
   "account:read": "See your account (email and roles) and your own account history",
+  "account:manage": "Sign you out of your sessions and withdraw access you gave to applications",
   "accounts:read": "See the directory of all accounts and the health of read models (operators only)",
   "audit:read": "Search the audit trail of every account (auditors only)",
 };

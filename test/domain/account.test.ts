@@ -19,7 +19,7 @@ const revoked: AccountEvent = { _tag: "SessionRevoked", sessionId: SESSION, reas
 
 describe("every command but RegisterAccount", () => {
   const tags: Record<AccountCommandType, true> = {
-    RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true,
+    RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true, RevokeConsent: true,
     StartSession: true, RefreshSession: true, RevokeSession: true, InvokeTool: true,
   };
   it("has one sample per command type", () => {
@@ -100,6 +100,24 @@ describe("DenyConsent", () => {
     given(...registered, { _tag: "ConsentDenied", clientId: CLIENT, scopes: [...SCOPES] })
       .when(deny)
       .then({ _tag: "ConsentDenied", clientId: CLIENT, scopes: [...SCOPES] }));
+});
+
+describe("RevokeConsent", () => {
+  const revoke = { _tag: "RevokeConsent", clientId: CLIENT } as const;
+  it("withdraws the consent and revokes the client's live sessions with it", () =>
+    given(...withLiveSession).when(revoke).then(
+      { _tag: "ConsentRevoked", clientId: CLIENT },
+      { _tag: "SessionRevoked", sessionId: SESSION, reason: "consent_revoked" },
+    ));
+  it("leaves other clients' consents and sessions alone", () => {
+    const after = given(...withLiveSession, consented(SCOPES, OTHER_CLIENT)).when({ _tag: "RevokeConsent", clientId: OTHER_CLIENT });
+    after.then({ _tag: "ConsentRevoked", clientId: OTHER_CLIENT });
+  });
+  it("refuses on an unregistered account", () => void given().when(revoke).thenFails("AccountNotFound"));
+  it("stays quiet when the client holds no consent (already withdrawn or never given)", () =>
+    given(...withLiveSession, { _tag: "ConsentRevoked", clientId: CLIENT }).when(revoke).thenNothing());
+  it("a withdrawn consent no longer lets the client start a session", () =>
+    void given(...registered, consented(), { _tag: "ConsentRevoked", clientId: CLIENT }).when(startSession()).thenFails("ConsentMissing"));
 });
 
 describe("StartSession", () => {

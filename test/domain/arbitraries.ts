@@ -47,6 +47,7 @@ export const command: fc.Arbitrary<AccountCommand> = fc.oneof(
     scopes,
   })),
   weighted(4, fc.record({ _tag: fc.constant("DenyConsent"), clientId: client, scopes })),
+  weighted(2, fc.record({ _tag: fc.constant("RevokeConsent"), clientId: client })),
   weighted(16, fc.record({
     _tag: fc.constant("StartSession"),
     sessionId: session,

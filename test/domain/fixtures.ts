@@ -99,6 +99,7 @@ export const oneOfEach: ReadonlyArray<AccountCommand> = [
   { _tag: "RecordLogin", passwordMatches: true, clientId: CLIENT },
   grantConsent(),
   { _tag: "DenyConsent", clientId: CLIENT, scopes: SCOPES },
+  { _tag: "RevokeConsent", clientId: CLIENT },
   startSession(),
   refresh(0),
   { _tag: "RevokeSession", sessionId: SESSION, reason: "user_request" },

@@ -25,7 +25,7 @@ describe("role hierarchy", () => {
     expect([...permissionsOfRole("owner")].sort()).toEqual([...PERMISSIONS].sort()));
 
   it("gives a member only the self permissions", () =>
-    expect([...permissionsOfRole("member")].sort()).toEqual(["account.read_self", "events.read_self"]));
+    expect([...permissionsOfRole("member")].sort()).toEqual(["account.read_self", "events.read_self", "sessions.manage_self"]));
 
   it.each([
     ["auditor", "audit.read", "accounts.read"],
