@@ -22,7 +22,7 @@ async function newAccount() {
 /** Appends `count` login events through the account's decider and log, inside the object. */
 const appendLogins = (instance: AccountObject, count: number) => {
   for (let i = 0; i < count; i++) {
-    instance.execute([{ command: { _tag: "RecordLogin", passwordMatches: i % 3 !== 0, clientId: null }, actor: { kind: "user", id: "bench" } }], meta());
+    instance.execute([{ command: { _tag: "RecordLogin", passwordMatches: i % 3 !== 0, clientId: null, at: Date.now() }, actor: { kind: "user", id: "bench" } }], meta());
   }
 };
 

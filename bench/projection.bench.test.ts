@@ -29,7 +29,7 @@ it("projection catch-up: 100,000 events across 1,000 accounts", async () => {
       const user = { kind: "user" as const, id: accountId };
       log.execute([{ command: { _tag: "RegisterAccount", accountId, email: `${accountId}@bench.test` }, actor: user }], meta());
       for (let i = log.head.seq; i < EVENTS_PER_ACCOUNT; i++) {
-        log.execute([{ command: { _tag: "RecordLogin", passwordMatches: i % 4 !== 0, clientId: null }, actor: user }], meta());
+        log.execute([{ command: { _tag: "RecordLogin", passwordMatches: i % 4 !== 0, clientId: null, at: Date.now() }, actor: user }], meta());
       }
     });
   }

@@ -14,6 +14,7 @@ import {
   StaleRefresh,
   type AccountError,
 } from "./errors.ts";
+import { lockDurationMs } from "./lockout.ts";
 import { permissionsOf, type Role } from "./roles.ts";
 
 export interface SessionState {
@@ -39,6 +40,8 @@ export interface AccountState {
   readonly consents: ReadonlyMap<string, ReadonlyArray<string>>;
   readonly sessions: ReadonlyMap<string, SessionState>;
   readonly consecutiveFailedLogins: number;
+  /** Sign-in is refused until this time (a recorded lockout), or null. */
+  readonly lockedUntil: number | null;
 }
 
 export const initialState: AccountState = {
@@ -50,6 +53,7 @@ export const initialState: AccountState = {
   consents: new Map(),
   sessions: new Map(),
   consecutiveFailedLogins: 0,
+  lockedUntil: null,
 };
 
 export type Decision = Result.Result<ReadonlyArray<AccountEvent>, AccountError>;
@@ -82,6 +86,7 @@ export const activeRoles = (state: AccountState, at: number): Role[] =>
 export const nextDueAt = (state: AccountState): number | null => {
   if (state.closed || state.accountId === null) return null;
   const times = [...state.roleExpiries.values()];
+  if (state.lockedUntil !== null) times.push(state.lockedUntil);
   for (const session of state.sessions.values()) {
     if (!session.revoked && !session.expired) times.push(session.expiresAt);
   }
@@ -89,6 +94,7 @@ export const nextDueAt = (state: AccountState): number | null => {
 };
 
 const dueExpiries = (state: AccountState, at: number): AccountEvent[] => [
+  ...(state.lockedUntil !== null && state.lockedUntil <= at ? [{ _tag: "AccountUnlocked", reason: "expired" } as const] : []),
   ...[...state.sessions.values()]
     .filter((s) => !s.revoked && !s.expired && s.expiresAt <= at)
     .map((s): AccountEvent => ({ _tag: "SessionExpired", sessionId: s.sessionId })),
@@ -137,13 +143,10 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
       return emit({ _tag: "AccountClosed", reason: command.reason });
 
     case "RecordLogin":
-      return command.passwordMatches
-        ? emit({ _tag: "LoginSucceeded", clientId: command.clientId })
-        : emit({
-            _tag: "LoginFailed",
-            reason: "invalid_password",
-            failedAttempts: state.consecutiveFailedLogins + 1,
-          });
+      return recordLogin(state, command);
+
+    case "UnlockAccount":
+      return state.lockedUntil === null ? nothing : emit({ _tag: "AccountUnlocked", reason: "operator" });
 
     case "GrantConsent":
       return covers(state.consents.get(command.clientId), command.scopes)
@@ -241,6 +244,24 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
   }
 };
 
+/** Sign-in outcome under the lockout policy (domain/lockout.ts). */
+const recordLogin = (state: AccountState, command: Extract<AccountCommand, { _tag: "RecordLogin" }>): Decision => {
+  const locked = state.lockedUntil !== null && command.at < state.lockedUntil;
+  if (locked) {
+    // Refused without regard to the password, so a lockout cannot be used to test guesses.
+    return emit({ _tag: "LoginFailed", reason: "account_locked", failedAttempts: state.consecutiveFailedLogins });
+  }
+  const expired: AccountEvent[] = state.lockedUntil !== null ? [{ _tag: "AccountUnlocked", reason: "expired" }] : [];
+  if (command.passwordMatches) return emit(...expired, { _tag: "LoginSucceeded", clientId: command.clientId });
+  const failedAttempts = state.consecutiveFailedLogins + 1;
+  const lockFor = lockDurationMs(failedAttempts);
+  return emit(
+    ...expired,
+    { _tag: "LoginFailed", reason: "invalid_password", failedAttempts },
+    ...(lockFor === null ? [] : [{ _tag: "AccountLocked", until: command.at + lockFor, failedAttempts } as const]),
+  );
+};
+
 const withSession = (state: AccountState, sessionId: string, change: (s: SessionState) => SessionState) => {
   const session = state.sessions.get(sessionId);
   if (!session) return state;
@@ -273,6 +294,11 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
       return { ...state, consecutiveFailedLogins: 0 };
     case "LoginFailed":
       return { ...state, consecutiveFailedLogins: event.failedAttempts };
+    case "AccountLocked":
+      return { ...state, lockedUntil: event.until };
+    case "AccountUnlocked":
+      // An operator's unlock is a fresh start; an expired lock keeps counting toward the next.
+      return { ...state, lockedUntil: null, consecutiveFailedLogins: event.reason === "operator" ? 0 : state.consecutiveFailedLogins };
     case "ConsentGranted": {
       const consents = new Map(state.consents);
       const union = new Set([...(state.consents.get(event.clientId) ?? []), ...event.scopes]);

@@ -16,7 +16,9 @@ export type AccountCommand =
   | { readonly _tag: "ExpireDue"; readonly at: number }
   | { readonly _tag: "CloseAccount"; readonly reason: string }
   /** The edge verified the password against the credentials table; the decider records the outcome. */
-  | { readonly _tag: "RecordLogin"; readonly passwordMatches: boolean; readonly clientId: string | null }
+  | { readonly _tag: "RecordLogin"; readonly passwordMatches: boolean; readonly clientId: string | null; readonly at: number }
+  /** An operator lifts a lockout before it expires (and clears the failure count). */
+  | { readonly _tag: "UnlockAccount"; readonly reason: string }
   | {
       readonly _tag: "GrantConsent";
       readonly clientId: string;

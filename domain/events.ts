@@ -16,7 +16,12 @@ export const AccountEvent = Schema.TaggedUnion({
   /** A time-bound role reached its expiry (recorded by the account's alarm). */
   RoleExpired: { role: Role },
   LoginSucceeded: { clientId: Schema.NullOr(Schema.String) },
-  LoginFailed: { reason: Schema.Literals(["invalid_password"]), failedAttempts: Schema.Number },
+  /** `account_locked`: refused during a lockout without checking anything; the count does not grow. */
+  LoginFailed: { reason: Schema.Literals(["invalid_password", "account_locked"]), failedAttempts: Schema.Number },
+  /** Progressive lockout after repeated failures (domain/lockout.ts). */
+  AccountLocked: { until: Schema.Number, failedAttempts: Schema.Number },
+  /** `expired`: the lockout ran out (recorded by the alarm or the next sign-in); `operator`: lifted by hand. */
+  AccountUnlocked: { reason: Schema.Literals(["expired", "operator"]) },
   ConsentGranted: {
     clientId: Schema.String,
     clientName: Schema.String,
@@ -62,6 +67,8 @@ export const EVENT_VERSIONS: Record<AccountEventType, number> = {
   RoleExpired: 1,
   LoginSucceeded: 1,
   LoginFailed: 1,
+  AccountLocked: 1,
+  AccountUnlocked: 1,
   ConsentGranted: 1,
   ConsentDenied: 1,
   ConsentRevoked: 1,

@@ -6,7 +6,8 @@
 import type { AccountState, SessionState } from "./account.ts";
 import type { Role } from "./roles.ts";
 
-export const STATE_VERSION = 1;
+/** v2: lockedUntil (lockout). */
+export const STATE_VERSION = 2;
 
 interface EncodedState {
   readonly accountId: string | null;
@@ -17,6 +18,7 @@ interface EncodedState {
   readonly consents: ReadonlyArray<readonly [string, ReadonlyArray<string>]>;
   readonly sessions: ReadonlyArray<SessionState>;
   readonly consecutiveFailedLogins: number;
+  readonly lockedUntil: number | null;
 }
 
 export const encodeState = (state: AccountState): string =>
@@ -29,6 +31,7 @@ export const encodeState = (state: AccountState): string =>
     consents: [...state.consents],
     sessions: [...state.sessions.values()],
     consecutiveFailedLogins: state.consecutiveFailedLogins,
+    lockedUntil: state.lockedUntil,
   } satisfies EncodedState);
 
 export const decodeState = (json: string): AccountState => {
@@ -42,5 +45,6 @@ export const decodeState = (json: string): AccountState => {
     consents: new Map(s.consents),
     sessions: new Map(s.sessions.map((session) => [session.sessionId, session])),
     consecutiveFailedLogins: s.consecutiveFailedLogins,
+    lockedUntil: s.lockedUntil,
   };
 };

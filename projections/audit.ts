@@ -27,6 +27,7 @@ export const outcomeOf = (stored: StoredEvent): AuditOutcome => {
   switch (event._tag) {
     case "LoginSucceeded": return "success";
     case "LoginFailed": return "failure";
+    case "AccountLocked": return "failure";
     case "ConsentGranted": return "allowed";
     case "ConsentDenied": return "denied";
     case "ToolInvoked": return event.outcome;

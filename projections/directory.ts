@@ -14,7 +14,7 @@ export interface DirectoryRow {
   readonly liveSessions: ReadonlyArray<string>;
   readonly lastLoginAt: number | null;
   readonly consecutiveFailedLogins: number;
-  /** Lockout events arrive with brute-force protection (issue 4); until then never locked. */
+  /** Locked by repeated failed sign-ins (until the recorded unlock). */
   readonly lockedOut: boolean;
   readonly registeredAt: number | null;
   readonly lastSeq: number;
@@ -56,6 +56,10 @@ export const reduceDirectory = (row: DirectoryRow, stored: StoredEvent): Directo
       return { ...next, liveSessions: without(row.liveSessions, event.sessionId) };
     case "AccountClosed":
       return { ...next, status: "closed", liveSessions: [] };
+    case "AccountLocked":
+      return { ...next, lockedOut: true };
+    case "AccountUnlocked":
+      return { ...next, lockedOut: false, consecutiveFailedLogins: event.reason === "operator" ? 0 : row.consecutiveFailedLogins };
     case "PasswordSet":
     case "ConsentGranted":
     case "ConsentDenied":

@@ -150,7 +150,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   recordLogin(passwordMatches: boolean, clientId: string | null, meta: RequestMeta): Executed {
-    return this.execute([{ command: { _tag: "RecordLogin", passwordMatches, clientId }, actor: this.user() }], meta, {
+    return this.execute([{ command: { _tag: "RecordLogin", passwordMatches, clientId, at: meta.at }, actor: this.user() }], meta, {
       idempotencyKey: `${meta.requestId}:login`,
     });
   }
@@ -166,6 +166,13 @@ export class AccountObject extends DurableObject<Env> {
   grantRole(input: { role: Role; reason: string; expiresAt: number | null; actor: Actor; idempotencyKey?: string }, meta: RequestMeta): Executed {
     return this.execute([{ command: { _tag: "GrantRole", role: input.role, reason: input.reason, expiresAt: input.expiresAt }, actor: input.actor }], meta, {
       idempotencyKey: input.idempotencyKey ?? `${meta.requestId}:grant`,
+    });
+  }
+
+  /** An operator lifts a lockout early (the failure count starts over). */
+  unlock(input: { reason: string; actor: Actor; idempotencyKey?: string }, meta: RequestMeta): Executed {
+    return this.execute([{ command: { _tag: "UnlockAccount", reason: input.reason }, actor: input.actor }], meta, {
+      idempotencyKey: input.idempotencyKey ?? `${meta.requestId}:unlock`,
     });
   }
 

@@ -65,7 +65,7 @@ export async function submitSignIn(request: Request, env: Env): Promise<Response
   const input: Credentials = { email: form.email, password: form.password, clientId: authRequest.clientId };
   const result = await Effect.runPromise(Effect.result(signIn(input, requestMeta(request)).pipe(Effect.provide(layers(env)))));
   if (result._tag === "Failure") {
-    const page = signInPage({ request: form.ticket!, clientName: authRequest.clientName, email: form.email, error: "Wrong email or password." });
+    const page = signInPage({ request: form.ticket!, clientName: authRequest.clientName, email: form.email, error: "Wrong email or password. After several failed attempts, sign-in pauses for a few minutes." });
     return html(page, 401);
   }
   return showConsent(env, authRequest, result.success);

@@ -52,8 +52,11 @@ export const signIn = Effect.fn("signIn")(function* (input: Credentials, meta: R
   // Verify even when there is no account, so response time does not reveal whether it exists.
   const matches = yield* passwords.verify(input.password, stored);
   if (accountId === null || stored === null) return yield* new InvalidCredentials();
-  yield* accounts.recordLogin(accountId, matches, input.clientId, meta);
-  if (!matches) return yield* new InvalidCredentials();
+  const recorded = yield* accounts.recordLogin(accountId, matches, input.clientId, meta);
+  // A locked account refuses even the right password (LoginFailed "account_locked"); the
+  // page says the same thing either way, so a lockout reveals neither account nor password.
+  const succeeded = recorded.ok && recorded.events.some((e) => e.data._tag === "LoginSucceeded");
+  if (!succeeded) return yield* new InvalidCredentials();
   const view: AccountView | null = yield* accounts.view(accountId);
   if (!view) return yield* new InvalidCredentials();
   return view;

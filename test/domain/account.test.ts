@@ -19,7 +19,7 @@ const revoked: AccountEvent = { _tag: "SessionRevoked", sessionId: SESSION, reas
 
 describe("every command but RegisterAccount", () => {
   const tags: Record<AccountCommandType, true> = {
-    RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true, RevokeConsent: true,
+    RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true, RevokeConsent: true, UnlockAccount: true,
     StartSession: true, RefreshSession: true, RevokeSession: true, InvokeTool: true,
   };
   it("has one sample per command type", () => {
@@ -58,7 +58,7 @@ describe("GrantRole", () => {
 
 describe("RecordLogin", () => {
   // No quiet path: every login attempt is recorded, success or failure.
-  const login = (passwordMatches: boolean) => ({ _tag: "RecordLogin", passwordMatches, clientId: CLIENT }) as const;
+  const login = (passwordMatches: boolean, at = NOW) => ({ _tag: "RecordLogin", passwordMatches, clientId: CLIENT, at }) as const;
   it("records a successful login with its client", () =>
     given(...registered).when(login(true)).then({ _tag: "LoginSucceeded", clientId: CLIENT }));
   it("records a failed login as an event, not a refusal", () =>
@@ -75,6 +75,33 @@ describe("RecordLogin", () => {
     const reset = given(...registered, failedLogin(1), { _tag: "LoginSucceeded", clientId: CLIENT });
     expect(reset.state.consecutiveFailedLogins).toBe(0);
   });
+  it("locks the account for a minute on the 5th consecutive failure", () =>
+    given(...registered, failedLogin(1), failedLogin(2), failedLogin(3), failedLogin(4)).when(login(false)).then(
+      failedLogin(5),
+      { _tag: "AccountLocked", until: NOW + 60_000, failedAttempts: 5 },
+    ));
+  it("doubles the lock on the 10th failure", () =>
+    given(...registered, failedLogin(9)).when(login(false)).then(failedLogin(10), { _tag: "AccountLocked", until: NOW + 120_000, failedAttempts: 10 }));
+  it("refuses every sign-in while locked, even with the right password, without counting it", () =>
+    given(...registered, failedLogin(5), { _tag: "AccountLocked", until: NOW + 60_000, failedAttempts: 5 })
+      .when(login(true, NOW + 59_999))
+      .then({ _tag: "LoginFailed", reason: "account_locked", failedAttempts: 5 }));
+  it("records the expired lock, then the success, once the lock has run out", () =>
+    given(...registered, failedLogin(5), { _tag: "AccountLocked", until: NOW + 60_000, failedAttempts: 5 })
+      .when(login(true, NOW + 60_000))
+      .then({ _tag: "AccountUnlocked", reason: "expired" }, { _tag: "LoginSucceeded", clientId: CLIENT }));
+});
+
+describe("UnlockAccount", () => {
+  const unlock = { _tag: "UnlockAccount", reason: "verified by phone" } as const;
+  const locked = [...registered, failedLogin(5), { _tag: "AccountLocked", until: NOW + 60_000, failedAttempts: 5 } as const];
+  it("lifts a lockout and clears the failure count", () => {
+    const after = given(...locked).when(unlock);
+    after.then({ _tag: "AccountUnlocked", reason: "operator" });
+    expect(given(...locked, { _tag: "AccountUnlocked", reason: "operator" }).state).toMatchObject({ lockedUntil: null, consecutiveFailedLogins: 0 });
+  });
+  it("refuses on an unregistered account", () => void given().when(unlock).thenFails("AccountNotFound"));
+  it("stays quiet when the account is not locked", () => given(...registered).when(unlock).thenNothing());
 });
 
 describe("GrantConsent", () => {

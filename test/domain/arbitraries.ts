@@ -38,7 +38,8 @@ export const command: fc.Arbitrary<AccountCommand> = fc.oneof(
   })),
   weighted(6, fc.record({ _tag: fc.constant("ExpireDue"), at: expiry })),
   weighted(1, fc.record({ _tag: fc.constant("CloseAccount"), reason: fc.constantFrom("user_request", "abuse") })),
-  weighted(4, fc.record({ _tag: fc.constant("RecordLogin"), passwordMatches: fc.boolean(), clientId: fc.option(client, { nil: null }) })),
+  weighted(6, fc.record({ _tag: fc.constant("RecordLogin"), passwordMatches: fc.boolean(), clientId: fc.option(client, { nil: null }), at: expiry })),
+  weighted(1, fc.record({ _tag: fc.constant("UnlockAccount"), reason: fc.constant("test") })),
   weighted(12, fc.record({
     _tag: fc.constant("GrantConsent"),
     clientId: client,

@@ -96,7 +96,8 @@ export const roleGranted = (role: Role, expiresAt: number | null = null): Accoun
 export const oneOfEach: ReadonlyArray<AccountCommand> = [
   register,
   { _tag: "GrantRole", role: "admin", reason: "ADMIN_EMAILS", expiresAt: null },
-  { _tag: "RecordLogin", passwordMatches: true, clientId: CLIENT },
+  { _tag: "RecordLogin", passwordMatches: true, clientId: CLIENT, at: NOW },
+  { _tag: "UnlockAccount", reason: "operator" },
   grantConsent(),
   { _tag: "DenyConsent", clientId: CLIENT, scopes: SCOPES },
   { _tag: "RevokeConsent", clientId: CLIENT },

@@ -19,7 +19,7 @@ const ERROR_TAGS: Record<AccountError["_tag"], true> = {
 /** Commands whose immediate retry must be a no-op; the others record every attempt. */
 const IDEMPOTENT: Record<AccountCommandType, boolean> = {
   RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, GrantConsent: true,
-  StartSession: true, RevokeSession: true, RevokeConsent: true,
+  StartSession: true, RevokeSession: true, RevokeConsent: true, UnlockAccount: true,
   RecordLogin: false, DenyConsent: false, RefreshSession: false, InvokeTool: false,
 };
 

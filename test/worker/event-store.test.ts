@@ -13,7 +13,7 @@ import {
 } from "./helpers.ts";
 
 const user = (id: string): Actor => ({ kind: "user", id });
-const login = (ok = true): AccountCommand => ({ _tag: "RecordLogin", passwordMatches: ok, clientId: null });
+const login = (ok = true): AccountCommand => ({ _tag: "RecordLogin", passwordMatches: ok, clientId: null, at: Date.now() });
 const run = (stub: AccountStub, command: AccountCommand, options: Parameters<AccountStub["execute"]>[2] = {}) =>
   stub.execute([{ command, actor: SYSTEM }], meta(), options);
 const headOf = async (stub: AccountStub) => (await stub.outboxStatus()).head;
@@ -200,10 +200,11 @@ describe("snapshots never change what a replay yields", () => {
 
   it("an object woken from a snapshot appends after the true head and keeps snapshotting", async () => {
     const { stub } = await registeredAccount();
-    for (let i = 0; i < 15; i++) await stub.recordLogin(false, null, meta());
+    // 12 successes then 3 failures (below the lockout threshold): the count lives in the state.
+    for (let i = 0; i < 15; i++) await stub.recordLogin(i < 12, null, meta());
     await evictDurableObject(stub);
     const next = await stub.recordLogin(false, null, meta());
-    expect(next).toMatchObject({ ok: true, events: [{ seq: 19, data: { failedAttempts: 16 } }] });
+    expect(next).toMatchObject({ ok: true, events: [{ seq: 19, data: { failedAttempts: 4 } }] });
     for (let i = 0; i < 5; i++) await stub.recordLogin(true, null, meta());
     const seqs = (await sql<{ seq: number }>(stub, "SELECT seq FROM snapshots ORDER BY seq")).map((r) => r.seq);
     expect(seqs).toEqual([10, 20]);

@@ -32,7 +32,7 @@ const command: fc.Arbitrary<AccountCommand> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ _tag: fc.constant("GrantRole"), role: fc.constantFrom(...ROLES), reason: fc.constant("p"), expiresAt: fc.option(time.chain((t) => span.map((s) => t + s)), { nil: null }) }) },
   { weight: 2, arbitrary: fc.record({ _tag: fc.constant("ExpireDue"), at: time.chain((t) => span.map((s) => t + s)) }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("CloseAccount"), reason: fc.constant("p") }) },
-  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("RecordLogin"), passwordMatches: fc.boolean(), clientId: fc.option(clientId, { nil: null }) }) },
+  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("RecordLogin"), passwordMatches: fc.boolean(), clientId: fc.option(clientId, { nil: null }), at: time }) },
   { weight: 4, arbitrary: fc.record({ _tag: fc.constant("GrantConsent"), clientId, clientName: fc.constant("C"), redirectHost: fc.constant("h"), scopes }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("DenyConsent"), clientId, scopes }) },
   { weight: 5, arbitrary: fc.record({ _tag: fc.constant("StartSession"), sessionId, clientId, scopes, resource: fc.constant("r"), at: time, expiresAt: span }).map((c) => ({ ...c, expiresAt: c.at + c.expiresAt })) },
