@@ -224,14 +224,16 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
     }
 
     case "InvokeTool": {
+      // Every call is recorded, even one that raced a revocation: a dead session is a denial.
       const problem = sessionProblem(state, command.sessionId, command.at);
-      if (problem) return refuse(new SessionNotLive({ sessionId: command.sessionId, reason: problem }));
-      const session = state.sessions.get(command.sessionId)!;
-      const reason = !permissionsOf(activeRoles(state, command.at)).has(command.permission)
-        ? `missing permission ${command.permission}`
-        : !session.scopes.includes(command.requiredScope)
-          ? `missing scope ${command.requiredScope}`
-          : null;
+      const session = state.sessions.get(command.sessionId);
+      const reason = problem || !session
+        ? `session is ${problem ?? "unknown"}`
+        : !permissionsOf(activeRoles(state, command.at)).has(command.permission)
+          ? `missing permission ${command.permission}`
+          : !session.scopes.includes(command.requiredScope)
+            ? `missing scope ${command.requiredScope}`
+            : null;
       return emit({
         _tag: "ToolInvoked",
         tool: command.tool,

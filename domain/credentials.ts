@@ -24,9 +24,10 @@ const TOO_COMMON = new Set([
 /** Passwords are hashed in NFKC (src/password.ts): the policy judges exactly that string. */
 export const passwordProblem = (raw: string, email: string): string | null => {
   const password = raw.normalize("NFKC");
-  const length = [...password].length;
-  if (length < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters.`;
-  if (length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`;
+  // The minimum counts what was typed (NFKC can expand one character into many); the
+  // maximum counts what is hashed (it bounds the hashing work).
+  if (Math.min([...raw].length, [...password].length) < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters.`;
+  if ([...password].length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`;
   const lowered = password.toLowerCase();
   if (TOO_COMMON.has(lowered)) return "That password is too common.";
   if (new Set(password).size < 4) return "Use more than a few distinct characters.";

@@ -47,21 +47,22 @@ export const isLoopbackHttp = (url: URL): boolean =>
  */
 export const redirectUriMatches = (registered: string, presented: string): boolean => {
   if (registered === presented) return true;
-  const a = parse(registered);
-  const b = parse(presented);
-  if (!a || !b || !isLoopbackHttp(a) || !isLoopbackHttp(b)) return false;
-  return (
-    a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search && b.hash === "" &&
-    a.username === b.username && a.password === b.password
-  );
+  // Only the port of a loopback URI may differ: compare the raw strings with the port cut
+  // out, so no other spelling (case, dot segments, empty query, numeric hosts) slips through.
+  const withoutPort = (uri: string) => uri.replace(/^(http:\/\/(?:127\.0\.0\.1|\[::1\]|localhost))(?::\d{1,5})?(?=[/?]|$)/, "$1");
+  const loopback = /^http:\/\/(?:127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?(?:[/?]|$)/;
+  return loopback.test(registered) && withoutPort(registered) === withoutPort(presented) && parse(presented) !== null;
 };
 
 /** RFC 7591 §2 + OAuth 2.1 §2.3: what a registered redirect URI may be. */
 export const redirectUriProblem = (uri: string): string | null => {
   const url = parse(uri);
   if (!url) return `redirect_uri ${JSON.stringify(uri)} is not an absolute URI`;
-  if (url.hash !== "") return "redirect_uri must not contain a fragment";
-  if (url.username !== "" || url.password !== "") return "redirect_uri must not contain user information";
+  // RFC 6749 §3.1.2: no fragment component at all, empty included (so the raw string counts).
+  if (url.hash !== "" || uri.includes("#")) return "redirect_uri must not contain a fragment";
+  if (url.username !== "" || url.password !== "" || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(uri)) {
+    return "redirect_uri must not contain user information";
+  }
   if (["javascript:", "data:", "file:", "vbscript:", "blob:"].includes(url.protocol)) {
     return `redirect_uri scheme ${url.protocol} is not allowed`;
   }
@@ -79,6 +80,7 @@ export const redirectDestination = (uri: string): string => {
 
 /** Shown on the consent page: a client whose every redirect goes to this machine. */
 export const isLocalOnly = (redirectUris: ReadonlyArray<string>): boolean =>
+  redirectUris.length > 0 &&
   redirectUris.every((u) => {
     const url = parse(u);
     return url !== null && isLoopbackHttp(url);

@@ -109,6 +109,9 @@ export class AccountObject extends DurableObject<Env> {
     this.log.pruneIdempotencyKeys(Date.now());
     const next = [nextDueAt(this.state), this.outbox.nextAttemptAt(this.log.head.seq)].filter((t): t is number => t !== null);
     if (next.length > 0) await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...next)));
+    // The alarm now points at the next expiry or retry (pending events included, at "now"):
+    // the next append must arm it again for prompt delivery.
+    this.deliveryArmed = false;
   }
 
   /** A rebuilt projection shard asks for everything again, from seq 1. */

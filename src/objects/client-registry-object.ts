@@ -1,5 +1,5 @@
 // ClientRegistryObject: the home of one OAuth client's registration (RFC 7591), one object
-// per client_id (idFromName(client_id)). Layout: client(id=1, metadata JSON, issued_at).
+// per client_id (idFromName(client_id)). Layout: client(id=1, metadata JSON).
 
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";

@@ -110,7 +110,7 @@ export abstract class ProjectionShard extends DurableObject<Env> {
    * each source account is asked to deliver again from the start. Sources are kept, so a
    * rebuild reaches every account that ever delivered here.
    */
-  async rebuild(target: string): Promise<{ sources: number }> {
+  async rebuild(target: string): Promise<{ sources: number; unreachable: number }> {
     const sources = this.ctx.storage.transactionSync(() => {
       const sql = this.ctx.storage.sql;
       sql.exec(this.dropReadModelSql());
@@ -118,11 +118,15 @@ export abstract class ProjectionShard extends DurableObject<Env> {
       sql.exec("UPDATE checkpoints SET applied_seq = 0, pending_since = head_at");
       return sql.exec<{ source: string }>("SELECT source FROM checkpoints").toArray().map((r) => r.source);
     });
+    // Every source is asked even if some cannot be reached now; those stay visibly behind
+    // (their head_seq is kept) and catch up with their next append or wake-up.
+    let unreachable = 0;
     for (let i = 0; i < sources.length; i += 50) {
-      await Promise.all(
+      const asked = await Promise.allSettled(
         sources.slice(i, i + 50).map((source) => this.env.ACCOUNTS.get(this.env.ACCOUNTS.idFromName(source)).redeliver(target)),
       );
+      unreachable += asked.filter((r) => r.status === "rejected").length;
     }
-    return { sources: sources.length };
+    return { sources: sources.length, unreachable };
   }
 }

@@ -24,7 +24,10 @@ export const decodeCursor = <T>(cursor: string | undefined, shape: Record<keyof 
   }
   const fits =
     typeof value === "object" && value !== null &&
-    Object.entries(shape).every(([key, type]) => typeof (value as Record<string, unknown>)[key] === type);
+    Object.entries(shape).every(([key, type]) => {
+      const field = (value as Record<string, unknown>)[key];
+      return typeof field === type && (type !== "number" || Number.isFinite(field));
+    });
   if (!fits) throw new InvalidCursor();
   return value as T;
 };
@@ -38,10 +41,18 @@ export class InvalidCursor extends InvalidQuery {
   }
 }
 
+/** A strict UTC ISO 8601 time: Date.parse alone would roll 2026-02-30 over into March. */
 export const parseTime = (iso: string | undefined): number | undefined => {
   if (iso === undefined) return undefined;
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,3})?Z$/.exec(iso);
   const time = Date.parse(iso);
-  if (Number.isNaN(time)) throw new InvalidQuery(`${iso} is not a valid ISO 8601 time`);
+  const d = new Date(time);
+  const exact =
+    m !== null && !Number.isNaN(time) &&
+    [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()].every(
+      (part, i) => part === Number(m[i + 1]),
+    );
+  if (!exact) throw new InvalidQuery(`${iso} is not a valid UTC time (YYYY-MM-DDThh:mm:ssZ)`);
   return time;
 };
 
@@ -96,7 +107,11 @@ export async function projectionHealth(env: Env): Promise<ShardReport[]> {
   );
 }
 
-export async function rebuildProjection(env: Env, projection: ProjectionName): Promise<{ shards: number; sources: number }> {
+export async function rebuildProjection(env: Env, projection: ProjectionName): Promise<{ shards: number; sources: number; unreachable: number }> {
   const results = await Promise.all(allTargets(projection).map((t) => shardStub(env, t).rebuild(t)));
-  return { shards: results.length, sources: results.reduce((n, r) => n + r.sources, 0) };
+  return {
+    shards: results.length,
+    sources: results.reduce((n, r) => n + r.sources, 0),
+    unreachable: results.reduce((n, r) => n + r.unreachable, 0),
+  };
 }
