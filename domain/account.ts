@@ -1,4 +1,4 @@
-// The account decider: decide(command, state) → events | refusal, evolve(state, event) → state.
+// The account decider: decide(command, state) → events | refusal (evolve is in account-state.ts).
 // Pure: no clock, no randomness, no I/O (Emmett's decider pattern).
 
 import { Result } from "effect";
@@ -16,45 +16,10 @@ import {
 } from "./errors.ts";
 import { lockDurationMs } from "./lockout.ts";
 import { permissionsOf, type Role } from "./roles.ts";
+import { activeRoles, sessionProblem, type AccountState } from "./account-state.ts";
 
-export interface SessionState {
-  readonly sessionId: string;
-  readonly clientId: string;
-  readonly scopes: ReadonlyArray<string>;
-  readonly resource: string;
-  readonly expiresAt: number;
-  readonly generation: number;
-  readonly revoked: boolean;
-  /** SessionExpired was recorded (the alarm saw it pass expiresAt). */
-  readonly expired: boolean;
-}
-
-export interface AccountState {
-  readonly accountId: string | null;
-  readonly email: string | null;
-  readonly roles: ReadonlyArray<Role>;
-  /** Expiry of each time-bound role; permanent roles are absent. */
-  readonly roleExpiries: ReadonlyMap<Role, number>;
-  readonly closed: boolean;
-  /** clientId → scopes the user consented to for that client. */
-  readonly consents: ReadonlyMap<string, ReadonlyArray<string>>;
-  readonly sessions: ReadonlyMap<string, SessionState>;
-  readonly consecutiveFailedLogins: number;
-  /** Sign-in is refused until this time (a recorded lockout), or null. */
-  readonly lockedUntil: number | null;
-}
-
-export const initialState: AccountState = {
-  accountId: null,
-  email: null,
-  roles: [],
-  roleExpiries: new Map(),
-  closed: false,
-  consents: new Map(),
-  sessions: new Map(),
-  consecutiveFailedLogins: 0,
-  lockedUntil: null,
-};
+// The state half of the decider (types, evolve, fold, state queries) lives in account-state.ts.
+export * from "./account-state.ts";
 
 export type Decision = Result.Result<ReadonlyArray<AccountEvent>, AccountError>;
 
@@ -64,35 +29,6 @@ const refuse = (error: AccountError): Decision => Result.fail(error);
 
 const covers = (granted: ReadonlyArray<string> | undefined, wanted: ReadonlyArray<string>) =>
   granted !== undefined && wanted.every((s) => granted.includes(s));
-
-/** Why a session cannot be used at `at`, or null when it is live. */
-export const sessionProblem = (
-  state: AccountState,
-  sessionId: string,
-  at: number,
-): "unknown" | "revoked" | "expired" | null => {
-  const session = state.sessions.get(sessionId);
-  if (!session) return "unknown";
-  if (session.revoked || state.closed) return "revoked";
-  if (session.expired || session.expiresAt <= at) return "expired";
-  return null;
-};
-
-/** Roles in force at `at`: a time-bound role stops counting at its expiry, alarm or not. */
-export const activeRoles = (state: AccountState, at: number): Role[] =>
-  state.roles.filter((role) => (state.roleExpiries.get(role) ?? Infinity) > at);
-
-/** The earliest time some expiry falls due, for the alarm; null when nothing is pending. */
-export const nextDueAt = (state: AccountState): number | null => {
-  if (state.closed || state.accountId === null) return null;
-  const times = [...state.roleExpiries.values()];
-  if (state.lockedUntil !== null) times.push(state.lockedUntil);
-  for (const session of state.sessions.values()) {
-    if (!session.revoked && !session.expired) times.push(session.expiresAt);
-  }
-  return times.length === 0 ? null : Math.min(...times);
-};
-
 const dueExpiries = (state: AccountState, at: number): AccountEvent[] => [
   ...(state.lockedUntil !== null && state.lockedUntil <= at ? [{ _tag: "AccountUnlocked", reason: "expired" } as const] : []),
   ...[...state.sessions.values()]
@@ -262,87 +198,4 @@ const recordLogin = (state: AccountState, command: Extract<AccountCommand, { _ta
     { _tag: "LoginFailed", reason: "invalid_password", failedAttempts },
     ...(lockFor === null ? [] : [{ _tag: "AccountLocked", until: command.at + lockFor, failedAttempts } as const]),
   );
-};
-
-const withSession = (state: AccountState, sessionId: string, change: (s: SessionState) => SessionState) => {
-  const session = state.sessions.get(sessionId);
-  if (!session) return state;
-  const sessions = new Map(state.sessions);
-  sessions.set(sessionId, change(session));
-  return { ...state, sessions };
-};
-
-export const evolve = (state: AccountState, event: AccountEvent): AccountState => {
-  switch (event._tag) {
-    case "AccountRegistered":
-      return { ...state, accountId: event.accountId, email: event.email };
-    case "RoleGranted": {
-      const roleExpiries = new Map(state.roleExpiries);
-      if (event.expiresAt === null) roleExpiries.delete(event.role);
-      else roleExpiries.set(event.role, event.expiresAt);
-      const roles = state.roles.includes(event.role) ? state.roles : [...state.roles, event.role];
-      return { ...state, roles, roleExpiries };
-    }
-    case "RoleExpired": {
-      const roleExpiries = new Map(state.roleExpiries);
-      roleExpiries.delete(event.role);
-      return { ...state, roles: state.roles.filter((r) => r !== event.role), roleExpiries };
-    }
-    case "SessionExpired":
-      return withSession(state, event.sessionId, (s) => ({ ...s, expired: true }));
-    case "AccountClosed":
-      return { ...state, closed: true };
-    case "LoginSucceeded":
-      return { ...state, consecutiveFailedLogins: 0 };
-    case "LoginFailed":
-      return { ...state, consecutiveFailedLogins: event.failedAttempts };
-    case "AccountLocked":
-      return { ...state, lockedUntil: event.until };
-    case "AccountUnlocked":
-      // An operator's unlock is a fresh start; an expired lock keeps counting toward the next.
-      return { ...state, lockedUntil: null, consecutiveFailedLogins: event.reason === "operator" ? 0 : state.consecutiveFailedLogins };
-    case "ConsentGranted": {
-      const consents = new Map(state.consents);
-      const union = new Set([...(state.consents.get(event.clientId) ?? []), ...event.scopes]);
-      consents.set(event.clientId, [...union]);
-      return { ...state, consents };
-    }
-    case "ConsentRevoked": {
-      const consents = new Map(state.consents);
-      consents.delete(event.clientId);
-      return { ...state, consents };
-    }
-    case "SessionStarted": {
-      const sessions = new Map(state.sessions);
-      sessions.set(event.sessionId, {
-        sessionId: event.sessionId,
-        clientId: event.clientId,
-        scopes: event.scopes,
-        resource: event.resource,
-        expiresAt: event.expiresAt,
-        generation: 0,
-        revoked: false,
-        expired: false,
-      });
-      return { ...state, sessions };
-    }
-    case "TokenRefreshed":
-      return withSession(state, event.sessionId, (s) => ({
-        ...s,
-        generation: event.generation,
-        expiresAt: event.expiresAt,
-      }));
-    case "SessionRevoked":
-      return withSession(state, event.sessionId, (s) => ({ ...s, revoked: true }));
-    case "PasswordSet":
-    case "ConsentDenied":
-    case "ToolInvoked":
-      return state;
-  }
-};
-
-export const fold = (events: Iterable<AccountEvent>, from: AccountState = initialState): AccountState => {
-  let state = from;
-  for (const event of events) state = evolve(state, event);
-  return state;
 };
