@@ -49,7 +49,7 @@ export type AccountCommand =
   | {
       readonly _tag: "RevokeSession";
       readonly sessionId: string;
-      readonly reason: "refresh_token_reused" | "user_request" | "authorization_code_reused";
+      readonly reason: "refresh_token_reused" | "user_request" | "authorization_code_reused" | "client_revocation";
     }
   | {
       readonly _tag: "InvokeTool";

@@ -10,6 +10,7 @@ import { mcp } from "./mcp/route.ts";
 import { authorize } from "./oauth/authorize.ts";
 import { authorizationServerMetadata, protectedResourceMetadata } from "./oauth/metadata.ts";
 import { registerClient } from "./oauth/register.ts";
+import { revoke } from "./oauth/revoke.ts";
 import { token } from "./oauth/token.ts";
 import { showSignIn, showSignUp, submitConsent, submitSignIn, submitSignUp } from "./pages/flows.ts";
 import { messagePage } from "./pages/templates.ts";
@@ -46,6 +47,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/register": { POST: registerClient, OPTIONS: preflight },
   "/authorize": { GET: authorize },
   "/token": { POST: token, OPTIONS: preflight },
+  "/revoke": { POST: revoke, OPTIONS: preflight },
   "/signup": { GET: showSignUp, POST: submitSignUp },
   "/login": { GET: showSignIn, POST: submitSignIn },
   "/consent": { POST: submitConsent },

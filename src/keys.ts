@@ -65,7 +65,13 @@ export async function signAccessToken(env: Env, issuer: string, audience: string
 export type VerifiedAccess = AccessClaims & JWTPayload;
 
 /** null for any token that is not one we issued for this audience and still valid. */
-export async function verifyAccessToken(env: Env, token: string, issuer: string, audience: string): Promise<VerifiedAccess | null> {
+export async function verifyAccessToken(
+  env: Env,
+  token: string,
+  issuer: string,
+  audience: string,
+  options: { allowExpired?: boolean } = {},
+): Promise<VerifiedAccess | null> {
   const { material, publicKey } = await loadKeys(env);
   try {
     const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
@@ -74,6 +80,8 @@ export async function verifyAccessToken(env: Env, token: string, issuer: string,
       issuer,
       audience,
       clockTolerance: CLOCK_TOLERANCE_S,
+      // Revocation (RFC 7009) accepts our expired tokens: the session may outlive them.
+      ...(options.allowExpired ? { currentDate: new Date(0) } : {}),
       requiredClaims: ["exp", "iat", "sub", "jti"],
     });
     if (protectedHeader.kid !== material.kid) return null;

@@ -14,6 +14,8 @@ export const authorizationServerMetadata = (request: Request) => {
       authorization_endpoint: `${issuer}/authorize`,
       token_endpoint: `${issuer}/token`,
       registration_endpoint: `${issuer}/register`,
+      revocation_endpoint: `${issuer}/revoke`,
+      revocation_endpoint_auth_methods_supported: ["none"],
       jwks_uri: `${issuer}/.well-known/jwks.json`,
       scopes_supported: [...SUPPORTED_SCOPES],
       response_types_supported: ["code"],

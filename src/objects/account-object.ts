@@ -235,6 +235,24 @@ export class AccountObject extends DurableObject<Env> {
     };
   }
 
+  /**
+   * RFC 7009: a client revokes a token it holds. A refresh token or an access token ends its
+   * whole session (the refresh family and every JWT of it). Unknown tokens change nothing;
+   * a token of another client is refused and changes nothing.
+   */
+  revokeToken(input: { refreshToken?: string; sessionId?: string; clientId: string }, meta: RequestMeta): "revoked" | "unknown" | "not_yours" {
+    if (this.log.empty) return "unknown";
+    const sessionId = input.refreshToken ? this.secrets.findRefreshToken(input.refreshToken)?.session_id : input.sessionId;
+    const session = sessionId ? this.state.sessions.get(sessionId) : undefined;
+    if (!session) return "unknown";
+    if (session.clientId !== input.clientId) return "not_yours";
+    if (!session.revoked) {
+      this.execute([{ command: { _tag: "RevokeSession", sessionId: session.sessionId, reason: "client_revocation" }, actor: { kind: "client", id: input.clientId } }], meta);
+    }
+    this.secrets.supersedeSession(session.sessionId, meta.at);
+    return "revoked";
+  }
+
   /** The user's live sessions (not revoked, not expired at `at`), newest expiry first. */
   listSessions(at: number) {
     return [...this.state.sessions.values()]
