@@ -7,7 +7,7 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { SNAPSHOT_EVERY: "1000" } },
+      miniflare: { bindings: { SNAPSHOT_EVERY: "1000", THROTTLE_BURST: "100000", THROTTLE_PER_MINUTE: "100000" } },
     }),
   ],
   test: {

@@ -5,6 +5,7 @@ import type { DirectoryShardObject } from "./objects/directory-shard-object.ts";
 import type { ClientRegistryObject } from "./objects/client-registry-object.ts";
 import type { EmailIndexObject } from "./objects/email-index-object.ts";
 import type { SigningKeysObject } from "./objects/signing-keys-object.ts";
+import type { ThrottleObject } from "./objects/throttle-object.ts";
 
 export interface Env {
   readonly ACCOUNTS: DurableObjectNamespace<AccountObject>;
@@ -13,6 +14,11 @@ export interface Env {
   readonly KEYS: DurableObjectNamespace<SigningKeysObject>;
   readonly DIRECTORY: DurableObjectNamespace<DirectoryShardObject>;
   readonly AUDIT: DurableObjectNamespace<AuditShardObject>;
+  readonly THROTTLE: DurableObjectNamespace<ThrottleObject>;
+  /** Per-IP burst for sign-in, sign-up and registration (default per action, src/http/throttle.ts). */
+  readonly THROTTLE_BURST?: string;
+  /** Per-IP sustained rate per minute for the same (default per action). */
+  readonly THROTTLE_PER_MINUTE?: string;
   /** Snapshot the account state every N events (default 200; 0 disables). */
   readonly SNAPSHOT_EVERY?: string;
   /** Comma-separated emails granted `owner` at sign-up. */

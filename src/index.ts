@@ -4,6 +4,7 @@
 
 import type { Env } from "./env.ts";
 import { BadRequest } from "./http/body.ts";
+import { throttled, type ThrottledAction } from "./http/throttle.ts";
 import { html, json, oauthError } from "./http/responses.ts";
 import { jwks } from "./keys.ts";
 import { mcp } from "./mcp/route.ts";
@@ -21,6 +22,7 @@ export { DirectoryShardObject } from "./objects/directory-shard-object.ts";
 export { ClientRegistryObject } from "./objects/client-registry-object.ts";
 export { EmailIndexObject } from "./objects/email-index-object.ts";
 export { SigningKeysObject } from "./objects/signing-keys-object.ts";
+export { ThrottleObject } from "./objects/throttle-object.ts";
 
 type Handler = (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response> | Response;
 
@@ -44,12 +46,12 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/.well-known/oauth-protected-resource": { GET: protectedResourceMetadata, OPTIONS: preflight },
   "/.well-known/oauth-protected-resource/mcp": { GET: protectedResourceMetadata, OPTIONS: preflight },
   "/.well-known/jwks.json": { GET: async (_r, env) => json(await jwks(env), 200, { "Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300" }) },
-  "/register": { POST: registerClient, OPTIONS: preflight },
+  "/register": { POST: throttle("register", registerClient), OPTIONS: preflight },
   "/authorize": { GET: authorize },
   "/token": { POST: token, OPTIONS: preflight },
   "/revoke": { POST: revoke, OPTIONS: preflight },
-  "/signup": { GET: showSignUp, POST: submitSignUp },
-  "/login": { GET: showSignIn, POST: submitSignIn },
+  "/signup": { GET: showSignUp, POST: throttle("signup", submitSignUp) },
+  "/login": { GET: showSignIn, POST: throttle("signin", submitSignIn) },
   "/consent": { POST: submitConsent },
   "/": { GET: () => html(messagePage("Warden", "Event-sourced accounts for MCP servers. Point your MCP client at /mcp.")) },
 };
@@ -81,6 +83,18 @@ export default {
     }
   },
 } satisfies ExportedHandler<Env>;
+
+/** 429 with Retry-After before the handler does any work (scrypt, storage) for a throttled IP. */
+function throttle(action: ThrottledAction, handler: Handler): Handler {
+  return async (request, env, ctx) => {
+    const wait = await throttled(env, request, action);
+    if (wait === null) return handler(request, env, ctx);
+    const headers = { "Retry-After": String(wait) };
+    return action === "register"
+      ? oauthError("temporarily_unavailable", `too many registrations from this address; retry in ${wait} s`, 429, { ...headers, "Access-Control-Allow-Origin": "*" })
+      : html(messagePage("Too many attempts", `Too many attempts from your network. Try again in ${wait} seconds.`), 429, headers);
+  };
+}
 
 const stripBody = (handler: Handler): Handler => async (request, env, ctx) => {
   const response = await handler(request, env, ctx);

@@ -78,7 +78,10 @@ export async function startDevServer(options: StartOptions = {}): Promise<DevSer
   const logFile = join(outDir, `wrangler-${options.name ?? "e2e"}.log`);
   const log = createWriteStream(logFile);
 
-  const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  // Tests sign many people up from one loopback address: lift the per-IP throttle unless a
+  // test sets its own limits (the throttle's own test does).
+  const vars = { THROTTLE_BURST: "10000", THROTTLE_PER_MINUTE: "10000", ...options.vars };
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const wranglerBin = join(projectRoot, "node_modules", "wrangler", "bin", "wrangler.js");
   const args = [
     wranglerBin,
