@@ -5,12 +5,19 @@
 import type { AccountState } from "../../domain/account.ts";
 import type { AccountCommand } from "../../domain/commands.ts";
 import type { Actor } from "../../domain/events.ts";
-import { constantTimeEqual, randomToken, sha256Hex } from "../crypto.ts";
-import type { AccountSecrets } from "../store/secrets.ts";
+import { constantTimeEqual, randomToken, seal, sha256Hex, unseal } from "../crypto.ts";
+import type { AccountSecrets, RefreshTokenRow } from "../store/secrets.ts";
 import type { Executed } from "./account-object.ts";
 
 /** OAuth 2.1 §4.1.2: codes are short-lived; two minutes covers a slow client's exchange. */
 export const CODE_TTL_MS = 2 * 60 * 1000;
+/**
+ * Refresh grace window: a superseded refresh token presented again within this time, while
+ * its successor is still the current one, gets that same successor back (a client that lost
+ * the response, or raced itself) instead of tripping reuse detection. Okta's default grace
+ * period is 30 s; past it, or once the successor has itself been used, reuse revokes.
+ */
+export const REFRESH_GRACE_MS = 30 * 1000;
 /** Sliding session lifetime: each refresh extends it (like Auth0's inactivity lifetime). */
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -129,7 +136,15 @@ export function rotateRefreshToken(
   const session = ctx.state().sessions.get(row.session_id);
   // A token of a session already revoked (for any reason) is refused without new events.
   if (!session || session.revoked || ctx.state().closed) return { ok: false, reason: "session_not_live" };
+  // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+  const scopes = input.scopes ?? session.scopes;
+  if (!scopes.every((s) => session.scopes.includes(s))) return { ok: false, reason: "scope_widened" };
   if (row.superseded_at !== null) {
+    const successor = graceSuccessor(ctx, row, input.refreshToken);
+    if (successor !== null) {
+      const accountId = ctx.state().accountId!;
+      return { ok: true, value: { accountId, sessionId: row.session_id, clientId: row.client_id, scopes, resource: session.resource, refreshToken: successor } };
+    }
     // RFC 9700 §4.14.2: a superseded refresh token coming back means it was stolen or
     // replayed; revoke the whole family so neither holder keeps access.
     ctx.transaction(() => {
@@ -138,22 +153,27 @@ export function rotateRefreshToken(
     });
     return { ok: false, reason: "refresh_reused" };
   }
-  // RFC 6749 §6: a refresh may narrow the scope, never widen it.
-  const scopes = input.scopes ?? session.scopes;
-  if (!scopes.every((s) => session.scopes.includes(s))) return { ok: false, reason: "scope_widened" };
   return ctx.transaction(() => {
     const refreshed = ctx.run({
       _tag: "RefreshSession", sessionId: row.session_id, generation: row.generation,
       expiresAt: ctx.at + SESSION_TTL_MS, at: ctx.at,
     });
     if (!refreshed.ok) return { ok: false, reason: "session_not_live" } as const;
-    ctx.secrets.supersede(sha256Hex(input.refreshToken), ctx.at);
     const accountId = ctx.state().accountId!;
     const refreshToken = newSecret(accountId);
+    ctx.secrets.supersede(sha256Hex(input.refreshToken), ctx.at, seal(refreshToken, input.refreshToken));
     ctx.secrets.insertRefreshToken(refreshToken, row.session_id, row.generation + 1, row.client_id, ctx.at);
     return {
       ok: true,
       value: { accountId, sessionId: row.session_id, clientId: row.client_id, scopes, resource: session.resource, refreshToken },
     } as const;
   });
+}
+
+/** The current successor of a just-rotated token, if this is a retry inside the grace window. */
+function graceSuccessor(ctx: TokenContext, row: RefreshTokenRow, presented: string): string | null {
+  if (row.superseded_at === null || row.successor_sealed === null || ctx.at - row.superseded_at > REFRESH_GRACE_MS) return null;
+  const successor = unseal(row.successor_sealed, presented);
+  const current = successor === null ? null : ctx.secrets.findRefreshToken(successor);
+  return current !== null && current.superseded_at === null ? successor : null;
 }

@@ -32,4 +32,9 @@ export const ACCOUNT_MIGRATIONS: ReadonlyArray<Migration> = [
         attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
         last_error TEXT, last_attempt_at INTEGER);`,
   },
+  {
+    version: 3,
+    description: "refresh grace window: the successor of a rotated token, sealed with the old token",
+    sql: "ALTER TABLE refresh_tokens ADD COLUMN successor_sealed TEXT",
+  },
 ];

@@ -4,7 +4,8 @@
 //   credentials(id=1, hash JSON)              the scrypt hash and its parameters
 //   auth_codes(code_hash PK, ticket_id UNIQUE, client_id, redirect_uri, code_challenge,
 //              scopes JSON, resource, expires_at, redeemed_at, session_id)
-//   refresh_tokens(token_hash PK, session_id, generation, client_id, issued_at, superseded_at)
+//   refresh_tokens(token_hash PK, session_id, generation, client_id, issued_at, superseded_at,
+//                  successor_sealed)
 // Codes and refresh tokens are stored as SHA-256 hashes only: a leaked database cannot be
 // replayed (RFC 9700 §4.14, Cloudflare OAuth provider does the same).
 
@@ -31,6 +32,8 @@ export interface RefreshTokenRow extends Record<string, SqlStorageValue> {
   client_id: string;
   issued_at: number;
   superseded_at: number | null;
+  /** The successor token sealed with this (old) token: readable only by its holder. */
+  successor_sealed: string | null;
 }
 
 export class AccountSecrets {
@@ -88,8 +91,8 @@ export class AccountSecrets {
     );
   }
 
-  supersede(tokenHash: string, at: number): void {
-    this.sql.exec("UPDATE refresh_tokens SET superseded_at = ? WHERE token_hash = ?", at, tokenHash);
+  supersede(tokenHash: string, at: number, successorSealed: string | null = null): void {
+    this.sql.exec("UPDATE refresh_tokens SET superseded_at = ?, successor_sealed = ? WHERE token_hash = ?", at, successorSealed, tokenHash);
   }
 
   /** A revoked session's refresh tokens are all dead; keep rows for reuse detection. */

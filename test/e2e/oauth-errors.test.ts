@@ -194,9 +194,13 @@ describe("bad input gets a clear, standard error", () => {
     const rotated = await redeem(refresh);
     expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
     expect(rotated.access_token).not.toBe(tokens.access_token);
+    // A lost response retried at once (grace window) gets the same successor, not a fork.
+    expect((await redeem(refresh)).refresh_token).toBe(rotated.refresh_token);
+    // The client moves on; now the first token coming back is theft.
+    const newest = await redeem({ ...refresh, refresh_token: rotated.refresh_token });
 
     await expectInvalidGrant(refresh);
-    // Reuse detection revokes the whole session, including the rotated token.
-    await expectInvalidGrant({ grant_type: "refresh_token", refresh_token: rotated.refresh_token, client_id: clientId });
+    // Reuse detection revokes the whole session, including the newest token.
+    await expectInvalidGrant({ grant_type: "refresh_token", refresh_token: newest.refresh_token, client_id: clientId });
   });
 });

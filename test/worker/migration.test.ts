@@ -71,7 +71,7 @@ describe("waking on a v1 database (migration 2 and the RoleGranted v1 → v2 upc
 
     // Any call wakes the object; the constructor migrates before reading.
     expect(await stub.verifyChain()).toEqual({ ok: true, head: v1.at(-1)!.hash, count: v1.length });
-    expect((await sql<{ version: number }>(stub, "SELECT version FROM schema_migrations ORDER BY version")).map((r) => r.version)).toEqual([1, 2]);
+    expect((await sql<{ version: number }>(stub, "SELECT version FROM schema_migrations ORDER BY version")).map((r) => r.version)).toEqual(ACCOUNT_MIGRATIONS.map((m) => m.version));
     expect(await tables(stub)).toEqual(expect.arrayContaining(["events", "idempotency", "outbox", "snapshots"]));
 
     const events = await allEvents(stub);
