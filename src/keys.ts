@@ -2,9 +2,9 @@
 // Verification pins everything it can (RFC 8725 §3.1–3.12): algorithm, issuer, audience,
 // `typ`, expiry, and the key id; it never trusts a key or URL carried in the token header.
 
-import { importJWK, jwtVerify, SignJWT, errors as joseErrors, type JWTPayload } from "jose";
+import { decodeProtectedHeader, importJWK, jwtVerify, SignJWT, errors as joseErrors, type JWTPayload } from "jose";
 import type { Env } from "./env.ts";
-import type { KeyMaterial } from "./objects/signing-keys-object.ts";
+import type { KeySet } from "./objects/signing-keys-object.ts";
 
 /** Short: every MCP request also asks the account object whether the session is live. */
 export const ACCESS_TOKEN_TTL_S = 10 * 60;
@@ -13,34 +13,57 @@ export const TICKET_TTL_S = 15 * 60;
 const CLOCK_TOLERANCE_S = 5;
 
 interface Loaded {
-  readonly material: KeyMaterial;
+  readonly set: KeySet;
   readonly privateKey: CryptoKey;
-  readonly publicKey: CryptoKey;
+  readonly publicKeys: ReadonlyMap<string, CryptoKey>;
   readonly ticketKey: Uint8Array;
+  readonly loadedAt: number;
 }
+
+/**
+ * How long an isolate trusts its copy of the key set. A rotation reaches every isolate
+ * within this time; the retired key keeps verifying for OVERLAP_MS (> this + token life).
+ */
+const KEY_CACHE_MS = 5 * 60 * 1000;
+/** An unknown kid may mean a rotation this isolate has not seen: refetch, at most this often. */
+const UNKNOWN_KID_REFETCH_MS = 30 * 1000;
 
 let cached: Promise<Loaded> | undefined;
+let lastUnknownKidFetch = 0;
 
-/** One fetch per isolate; a failed fetch is not cached. */
-export function loadKeys(env: Env): Promise<Loaded> {
-  cached ??= (async () => {
-    const material = await env.KEYS.get(env.KEYS.idFromName("signing-keys")).current();
-    return {
-      material,
-      privateKey: (await importJWK(material.privateJwk, "ES256")) as CryptoKey,
-      publicKey: (await importJWK(material.publicJwk, "ES256")) as CryptoKey,
-      ticketKey: Uint8Array.from(atob(material.ticketSecret.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
-    };
-  })().catch((error) => {
-    cached = undefined;
-    throw error;
-  });
-  return cached;
+async function fetchKeys(env: Env): Promise<Loaded> {
+  const set = await env.KEYS.get(env.KEYS.idFromName("signing-keys")).keySet();
+  const publicKeys = new Map<string, CryptoKey>();
+  for (const entry of set.verifying) publicKeys.set(entry.kid, (await importJWK(entry.publicJwk, "ES256")) as CryptoKey);
+  return {
+    set,
+    privateKey: (await importJWK(set.signing.privateJwk, "ES256")) as CryptoKey,
+    publicKeys,
+    ticketKey: Uint8Array.from(atob(set.ticketSecret.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
+    loadedAt: Date.now(),
+  };
 }
 
+/** The cached key set, refetched after KEY_CACHE_MS (or when `force`); failures are not cached. */
+export async function loadKeys(env: Env, force = false): Promise<Loaded> {
+  const current = cached ? await cached.catch(() => undefined) : undefined;
+  if (!force && current && Date.now() - current.loadedAt < KEY_CACHE_MS) return current;
+  const next = fetchKeys(env);
+  cached = next;
+  return next.catch((error) => {
+    if (cached === next) cached = undefined;
+    throw error;
+  });
+}
+
+/** Forget this isolate's cached keys (after an on-demand rotation, and in tests). */
+export const forgetKeys = () => {
+  cached = undefined;
+};
+
 export async function jwks(env: Env) {
-  const { material } = await loadKeys(env);
-  return { keys: [material.publicJwk] };
+  const { set } = await loadKeys(env);
+  return { keys: set.verifying.map((k) => k.publicJwk) };
 }
 
 export interface AccessClaims {
@@ -51,9 +74,9 @@ export interface AccessClaims {
 }
 
 export async function signAccessToken(env: Env, issuer: string, audience: string, claims: AccessClaims) {
-  const { material, privateKey } = await loadKeys(env);
+  const { set, privateKey } = await loadKeys(env);
   return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: material.kid })
+    .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: set.signing.kid })
     .setIssuer(issuer)
     .setAudience(audience)
     .setIssuedAt()
@@ -72,9 +95,10 @@ export async function verifyAccessToken(
   audience: string,
   options: { allowExpired?: boolean } = {},
 ): Promise<VerifiedAccess | null> {
-  const { material, publicKey } = await loadKeys(env);
+  const publicKey = await verificationKey(env, token);
+  if (!publicKey) return null;
   try {
-    const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
+    const { payload } = await jwtVerify(token, publicKey, {
       algorithms: ["ES256"],
       typ: "at+jwt",
       issuer,
@@ -84,7 +108,6 @@ export async function verifyAccessToken(
       ...(options.allowExpired ? { currentDate: new Date(0) } : {}),
       requiredClaims: ["exp", "iat", "sub", "jti"],
     });
-    if (protectedHeader.kid !== material.kid) return null;
     const { sub, sid, client_id, scope } = payload as Record<string, unknown>;
     if (typeof sub !== "string" || typeof sid !== "string" || typeof client_id !== "string" || typeof scope !== "string") return null;
     return payload as VerifiedAccess;
@@ -92,6 +115,26 @@ export async function verifyAccessToken(
     if (error instanceof joseErrors.JOSEError || error instanceof TypeError) return null;
     throw error;
   }
+}
+
+/**
+ * The key a token names by `kid`, among the keys this server verifies with (current and
+ * retired-in-overlap). Never a key carried in the token (jwk/jku/x5u are ignored); an
+ * unknown kid triggers one rate-limited refetch, in case a rotation happened elsewhere.
+ */
+async function verificationKey(env: Env, token: string): Promise<CryptoKey | null> {
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+  } catch {
+    return null;
+  }
+  if (typeof kid !== "string" || kid.length > 128) return null;
+  const known = (await loadKeys(env)).publicKeys.get(kid);
+  if (known) return known;
+  if (Date.now() - lastUnknownKidFetch < UNKNOWN_KID_REFETCH_MS) return null;
+  lastUnknownKidFetch = Date.now();
+  return (await loadKeys(env, true)).publicKeys.get(kid) ?? null;
 }
 
 /** A signed, expiring ticket carried in a hidden form field between pages (HS256). */

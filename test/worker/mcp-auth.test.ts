@@ -10,7 +10,11 @@ import { accountStub, call, codeRequest, meta, ORIGIN, registeredAccount, RESOUR
 
 beforeAll(warmUp, WARM_UP_TIMEOUT_MS);
 
-const keys = () => env.KEYS.get(env.KEYS.idFromName("signing-keys")).current();
+/** The key the server signs with now (its private half: only the server should hold it). */
+const keys = async () => {
+  const set = await env.KEYS.get(env.KEYS.idFromName("signing-keys")).keySet();
+  return { kid: set.signing.kid, privateJwk: set.signing.privateJwk, publicJwk: set.verifying[0]!.publicJwk };
+};
 
 const claims = (overrides: JWTPayload = {}): JWTPayload => ({
   iss: ORIGIN,
