@@ -71,7 +71,11 @@ export class SigningKeysObject extends DurableObject<Env> {
   /** The key set; the first call ever generates the first key and schedules rotation. */
   async keySet(now = Date.now()): Promise<KeySet> {
     const existing = this.read(now);
-    if (existing) return existing;
+    if (existing) {
+      // A key installed before rotation existed has no alarm yet: schedule its rotation.
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(this.signingRow()!.created_at + ROTATE_EVERY_MS);
+      return existing;
+    }
     const fresh = await generateKey();
     // Another first call may have installed a key while we generated: the first one wins.
     return this.read(now) ?? (await this.install(fresh, now));
