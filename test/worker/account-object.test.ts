@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AccountObject } from "../../src/objects/account-object.ts";
 import { hashPassword } from "../../src/password.ts";
-import { accountStub, codeRequest, freshEmail, meta, randomPasswordHash, registeredAccount } from "./helpers.ts";
+import { accountStub, freshEmail, meta, randomPasswordHash, registeredAccount, startSession } from "./helpers.ts";
 
 type Stub = ReturnType<typeof accountStub>;
 
@@ -15,19 +15,6 @@ const rawRows = (stub: Stub) =>
   runInDurableObject(stub, (_instance: AccountObject, state) =>
     state.storage.sql.exec<{ seq: number; data: string; metadata: string }>("SELECT seq, data, metadata FROM events ORDER BY seq").toArray(),
   );
-
-/** Starts a session through the real approve → redeemCode path; returns its id. */
-async function startSession(stub: Stub) {
-  const request = codeRequest();
-  const approved = await stub.approve(request, meta());
-  if (!approved.ok) throw new Error(approved.reason);
-  const issued = await stub.redeemCode(
-    { code: approved.value.code, clientId: request.clientId, redirectUri: request.redirectUri, challengeOfVerifier: request.codeChallenge },
-    meta(),
-  );
-  if (!issued.ok) throw new Error(issued.reason);
-  return issued.value.sessionId;
-}
 
 describe("registration appends the account's first events", () => {
   it("appends AccountRegistered, PasswordSet, RoleGranted(member) with contiguous seq 1..3", async () => {

@@ -185,8 +185,8 @@ export async function readModelsOf(stub: AccountStub, accountId: string) {
   };
 }
 
-/** Starts a session through the real approve → redeemCode path; returns its id. */
-export async function startSession(stub: AccountStub, overrides: Partial<CodeRequest> = {}) {
+/** Issues a session through the real approve → redeemCode path; returns what /token would get. */
+export async function issueSession(stub: AccountStub, overrides: Partial<CodeRequest> = {}) {
   const request = codeRequest(overrides);
   const approved = await stub.approve(request, meta());
   if (!approved.ok) throw new Error(approved.reason);
@@ -195,8 +195,12 @@ export async function startSession(stub: AccountStub, overrides: Partial<CodeReq
     meta(),
   );
   if (!issued.ok) throw new Error(issued.reason);
-  return issued.value.sessionId;
+  return issued.value;
 }
+
+/** Starts a session through the real approve → redeemCode path; returns its id. */
+export const startSession = async (stub: AccountStub, overrides: Partial<CodeRequest> = {}) =>
+  (await issueSession(stub, overrides)).sessionId;
 
 type ShardStub = ReturnType<typeof directoryShard> | ReturnType<typeof auditShard>;
 type Counted = { applyEvent: (source: string, event: StoredEvent) => void; applies?: Map<string, number> };

@@ -3,18 +3,9 @@
 // live at once.
 
 import { describe, expect, it } from "vitest";
-import { codeRequest, meta, registeredAccount } from "./helpers.ts";
+import { issueSession, meta, registeredAccount } from "./helpers.ts";
 
-type Stub = Awaited<ReturnType<typeof registeredAccount>>["stub"];
-
-async function issue(stub: Stub, clientId: string) {
-  const request = codeRequest({ clientId });
-  const approved = await stub.approve(request, meta());
-  if (!approved.ok) throw new Error(approved.reason);
-  const issued = await stub.redeemCode({ code: approved.value.code, clientId, redirectUri: request.redirectUri, challengeOfVerifier: request.codeChallenge }, meta());
-  if (!issued.ok) throw new Error(issued.reason);
-  return issued.value;
-}
+const issue = (stub: Awaited<ReturnType<typeof registeredAccount>>["stub"], clientId: string) => issueSession(stub, { clientId });
 
 describe("revoke_session", () => {
   it("ends the session at once and kills its refresh token; other sessions live on", async () => {
