@@ -11,6 +11,7 @@ import { mcp } from "./mcp/route.ts";
 import { authorize } from "./oauth/authorize.ts";
 import { authorizationServerMetadata, protectedResourceMetadata } from "./oauth/metadata.ts";
 import { registerClient } from "./oauth/register.ts";
+import { introspect } from "./oauth/introspect.ts";
 import { revoke } from "./oauth/revoke.ts";
 import { token } from "./oauth/token.ts";
 import { showSignIn, showSignUp, submitConsent, submitSignIn, submitSignUp } from "./pages/flows.ts";
@@ -50,6 +51,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/authorize": { GET: authorize },
   "/token": { POST: token, OPTIONS: preflight },
   "/revoke": { POST: revoke, OPTIONS: preflight },
+  "/introspect": { POST: introspect },
   "/signup": { GET: showSignUp, POST: throttle("signup", submitSignUp) },
   "/login": { GET: showSignIn, POST: throttle("signin", submitSignIn) },
   "/consent": { POST: submitConsent },

@@ -3,6 +3,7 @@
 
 import { SUPPORTED_SCOPES } from "../../domain/oauth.ts";
 import { json, issuerOf, resourceOf } from "../http/responses.ts";
+import { TOKEN_ENDPOINT_AUTH_METHODS } from "../objects/client-registry-object.ts";
 
 const PUBLIC = { "Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300" };
 
@@ -15,13 +16,15 @@ export const authorizationServerMetadata = (request: Request) => {
       token_endpoint: `${issuer}/token`,
       registration_endpoint: `${issuer}/register`,
       revocation_endpoint: `${issuer}/revoke`,
-      revocation_endpoint_auth_methods_supported: ["none"],
+      revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+      introspection_endpoint: `${issuer}/introspect`,
+      introspection_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
       jwks_uri: `${issuer}/.well-known/jwks.json`,
       scopes_supported: [...SUPPORTED_SCOPES],
       response_types_supported: ["code"],
       response_modes_supported: ["query"],
       grant_types_supported: ["authorization_code", "refresh_token"],
-      token_endpoint_auth_methods_supported: ["none"],
+      token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
       code_challenge_methods_supported: ["S256"],
       // RFC 9207: `iss` is returned on every authorization response.
       authorization_response_iss_parameter_supported: true,

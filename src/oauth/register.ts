@@ -1,12 +1,12 @@
-// Dynamic Client Registration (RFC 7591) for public clients. The response echoes the
+// Dynamic Client Registration (RFC 7591) for public and confidential clients. The response echoes the
 // complete metadata as registered, with defaults filled in (RFC 7591 §3.2.1).
 
 import { redirectUriProblem, SUPPORTED_SCOPES, parseScopes } from "../../domain/oauth.ts";
 import { BadRequest, readJsonObject } from "../http/body.ts";
 import { json, oauthError } from "../http/responses.ts";
-import { randomToken } from "../crypto.ts";
+import { randomToken, sha256Hex } from "../crypto.ts";
 import type { Env } from "../env.ts";
-import type { ClientMetadata } from "../objects/client-registry-object.ts";
+import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientMetadata, type TokenEndpointAuthMethod } from "../objects/client-registry-object.ts";
 
 const CORS = { "Access-Control-Allow-Origin": "*" };
 const GRANT_TYPES = ["authorization_code", "refresh_token"];
@@ -40,7 +40,9 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
     if (problem) return invalid(problem, "invalid_redirect_uri");
   }
   const method = body.token_endpoint_auth_method ?? "none";
-  if (method !== "none") return invalid("only public clients (token_endpoint_auth_method \"none\") can register here");
+  if (!(TOKEN_ENDPOINT_AUTH_METHODS as ReadonlyArray<unknown>).includes(method)) {
+    return invalid(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")}`);
+  }
   const grantTypes = body.grant_types ?? ["authorization_code", "refresh_token"];
   if (!Array.isArray(grantTypes) || !grantTypes.every((g) => GRANT_TYPES.includes(g as string)) || !grantTypes.includes("authorization_code")) {
     return invalid(`grant_types must include authorization_code and only ${GRANT_TYPES.join(", ")}`);
@@ -68,11 +70,13 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
     redirect_uris: uris as string[],
     grant_types: grantTypes as string[],
     response_types: ["code"],
-    token_endpoint_auth_method: "none",
+    token_endpoint_auth_method: method as TokenEndpointAuthMethod,
     scope: (scopeField === undefined ? [...SUPPORTED_SCOPES] : scopes.scopes).join(" "),
   };
-  await env.CLIENTS.get(env.CLIENTS.idFromName(clientId)).register(metadata);
-  return json(metadata, 201, CORS);
+  // RFC 7591 §3.2.1: a confidential client gets its secret once, in this response only.
+  const secret = metadata.token_endpoint_auth_method === "none" ? null : randomToken(32);
+  await env.CLIENTS.get(env.CLIENTS.idFromName(clientId)).register(metadata, secret === null ? null : sha256Hex(secret));
+  return json(secret === null ? metadata : { ...metadata, client_secret: secret, client_secret_expires_at: 0 }, 201, CORS);
 }
 
 export async function findClient(env: Env, clientId: string): Promise<ClientMetadata | null> {

@@ -8,7 +8,7 @@ import { readForm, single } from "../http/body.ts";
 import { issuerOf, oauthError, requestMeta, resourceOf } from "../http/responses.ts";
 import { verifyAccessToken } from "../keys.ts";
 import { accountStub } from "../services/accounts.ts";
-import { findClient } from "./register.ts";
+import { authenticateClient, clientAuthHeaders } from "./client-auth.ts";
 
 const CORS = { "Access-Control-Allow-Origin": "*" };
 const ok = () => new Response(null, { status: 200, headers: { ...CORS, "Cache-Control": "no-store" } });
@@ -22,10 +22,12 @@ const accountIdOf = (token: string) => {
 export async function revoke(request: Request, env: Env): Promise<Response> {
   const form = await readForm(request);
   const token = single(form, "token");
-  const clientId = single(form, "client_id");
   const hint = single(form, "token_type_hint");
   if (!token) return oauthError("invalid_request", "token is required", 400, CORS);
-  if (!clientId || !(await findClient(env, clientId))) return oauthError("invalid_client", "unknown client", 401, CORS);
+  // §2.1: the client authenticates as it does at the token endpoint.
+  const auth = await authenticateClient(request, form, env);
+  if (!auth.ok) return oauthError(auth.error, auth.description, auth.error === "invalid_client" ? 401 : 400, { ...CORS, ...clientAuthHeaders(auth) });
+  const clientId = auth.client.client_id;
   if (hint !== undefined && hint !== "access_token" && hint !== "refresh_token") {
     return oauthError("unsupported_token_type", `token_type_hint ${hint} is not supported`, 400, CORS);
   }

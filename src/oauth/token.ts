@@ -11,10 +11,10 @@ import { issuerOf, json, oauthError, requestMeta, resourceOf } from "../http/res
 import { ACCESS_TOKEN_TTL_S, signAccessToken } from "../keys.ts";
 import type { IssuedSession, TokenOutcome, TokenRefusal } from "../objects/account-tokens.ts";
 import { accountStub, call } from "../services/accounts.ts";
-import { findClient } from "./register.ts";
+import { authenticateClient } from "./client-auth.ts";
 
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", { description: Schema.String }) {}
-export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidClient", { description: Schema.String }) {}
+export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidClient", { description: Schema.String, basic: Schema.Boolean }) {}
 export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGrant", { description: Schema.String }) {}
 export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidScope", { description: Schema.String }) {}
 export class InvalidTarget extends Schema.TaggedError<InvalidTarget>()("InvalidTarget", { description: Schema.String }) {}
@@ -27,7 +27,8 @@ const CORS = { "Access-Control-Allow-Origin": "*" };
 export const toOAuthError = (error: TokenError): Response => {
   switch (error._tag) {
     case "InvalidRequest": return oauthError("invalid_request", error.description, 400, CORS);
-    case "InvalidClient": return oauthError("invalid_client", error.description, 401, CORS);
+    case "InvalidClient":
+      return oauthError("invalid_client", error.description, 401, { ...CORS, ...(error.basic ? { "WWW-Authenticate": 'Basic realm="warden", charset="UTF-8"' } : {}) });
     case "InvalidGrant": return oauthError("invalid_grant", error.description, 400, CORS);
     case "InvalidScope": return oauthError("invalid_scope", error.description, 400, CORS);
     case "InvalidTarget": return oauthError("invalid_target", error.description, 400, CORS);
@@ -70,9 +71,11 @@ const outcome = (result: TokenOutcome<IssuedSession>) =>
 const tokenWorkflow = Effect.fn("token")(function* (request: Request, env: Env, form: URLSearchParams) {
   const meta = requestMeta(request);
   const grantType = yield* required(form, "grant_type");
-  const clientId = yield* required(form, "client_id");
-  const client = yield* Effect.promise(() => findClient(env, clientId));
-  if (!client) return yield* new InvalidClient({ description: "unknown client" });
+  const auth = yield* Effect.promise(() => authenticateClient(request, form, env));
+  if (!auth.ok && auth.error === "invalid_request") return yield* new InvalidRequest({ description: auth.description });
+  if (!auth.ok) return yield* new InvalidClient({ description: auth.description, basic: auth.basic });
+  const client = auth.client;
+  const clientId = client.client_id;
   if (!client.grant_types.includes(grantType) && ["authorization_code", "refresh_token"].includes(grantType)) {
     return yield* new InvalidGrant({ description: `client is not registered for ${grantType}` });
   }

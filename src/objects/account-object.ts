@@ -253,6 +253,17 @@ export class AccountObject extends DurableObject<Env> {
     return "revoked";
   }
 
+  /** RFC 7662: what a token stands for, if it is active now (live session, current refresh token). */
+  introspect(input: { refreshToken?: string; sessionId?: string }, at: number) {
+    if (this.log.empty) return null;
+    const row = input.refreshToken ? this.secrets.findRefreshToken(input.refreshToken) : null;
+    if (input.refreshToken && (!row || row.superseded_at !== null)) return null;
+    const sessionId = row?.session_id ?? input.sessionId;
+    const session = sessionId ? this.state.sessions.get(sessionId) : undefined;
+    if (!session || sessionProblem(this.state, session.sessionId, at) !== null) return null;
+    return { accountId: this.state.accountId!, sessionId: session.sessionId, clientId: session.clientId, scopes: session.scopes, expiresAt: session.expiresAt };
+  }
+
   /** The user's live sessions (not revoked, not expired at `at`), newest expiry first. */
   listSessions(at: number) {
     return [...this.state.sessions.values()]
