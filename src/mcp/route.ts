@@ -28,7 +28,30 @@ function unauthorized(request: Request, error?: { code: string; description: str
   });
 }
 
+/**
+ * MCP transport security: a browser Origin that is neither this server nor a local client is
+ * refused before anything else (DNS-rebinding and cross-site request protection). Requests
+ * without an Origin (non-browser clients) pass.
+ */
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+function untrustedOrigin(request: Request): boolean {
+  const origin = request.headers.get("origin");
+  if (origin === null) return false;
+  try {
+    const url = new URL(origin);
+    return url.origin !== new URL(request.url).origin && !LOCAL_HOSTS.has(url.hostname);
+  } catch {
+    return true;
+  }
+}
+
 export async function mcp(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  if (untrustedOrigin(request)) {
+    return new Response(JSON.stringify({ error: "forbidden", error_description: "untrusted Origin" }), {
+      status: 403,
+      headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+    });
+  }
   if (request.method === "OPTIONS") return createMcpHandler(() => buildServer(env, request))(request, env, ctx);
   const header = request.headers.get("authorization") ?? "";
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);

@@ -66,11 +66,13 @@ describe("the account decider over random command sequences", () => {
       }
     })));
 
-  it("counts failed logins since the last successful one", () =>
+  it("counts wrong-password failures since the last success or operator unlock (refusals while locked do not count)", () =>
     fc.assert(fc.property(commands, (cmds) => {
       const { state, events } = run(cmds);
-      const lastSuccess = events.findLastIndex((e) => e._tag === "LoginSucceeded");
-      const failures = events.slice(lastSuccess + 1).filter((e) => e._tag === "LoginFailed").length;
+      const lastReset = events.findLastIndex(
+        (e) => e._tag === "LoginSucceeded" || (e._tag === "AccountUnlocked" && e.reason === "operator"),
+      );
+      const failures = events.slice(lastReset + 1).filter((e) => e._tag === "LoginFailed" && e.reason === "invalid_password").length;
       expect(state.consecutiveFailedLogins).toBe(failures);
     })));
 
