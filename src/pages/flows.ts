@@ -55,7 +55,7 @@ export async function submitSignUp(request: Request, env: Env): Promise<Response
     return html(page, status);
   }
   if (!authRequest) return html(messagePage("Account created", `You can now sign in to MCP clients as ${result.success.email}.`), 201);
-  return showConsent(env, authRequest, result.success);
+  return completeSignIn(env, request, authRequest, result.success, ["pwd"]);
 }
 
 export async function submitSignIn(request: Request, env: Env): Promise<Response> {
@@ -68,13 +68,30 @@ export async function submitSignIn(request: Request, env: Env): Promise<Response
     const page = signInPage({ request: form.ticket!, clientName: authRequest.clientName, email: form.email, error: "Wrong email or password. After several failed attempts, sign-in pauses for a few minutes." });
     return html(page, 401);
   }
-  return showConsent(env, authRequest, result.success);
+  return completeSignIn(env, request, authRequest, result.success, ["pwd"]);
 }
 
-async function showConsent(env: Env, authRequest: AuthRequest, account: AccountView): Promise<Response> {
+/** How the person proved who they are (RFC 8176 values): "pwd", then "otp" after a second factor. */
+export type AuthMethod = "pwd" | "otp";
+
+/**
+ * The one place every sign-in path ends (password, sign-up, second factor): from here on the
+ * person is authenticated with `amr`, and the authorization request continues to consent.
+ */
+export async function completeSignIn(
+  env: Env,
+  _request: Request,
+  authRequest: AuthRequest,
+  account: AccountView,
+  amr: ReadonlyArray<AuthMethod>,
+): Promise<Response> {
+  return showConsent(env, authRequest, account, amr);
+}
+
+async function showConsent(env: Env, authRequest: AuthRequest, account: AccountView, amr: ReadonlyArray<AuthMethod>): Promise<Response> {
   // The ticket binds this consent to one account and one authorization request; its id
   // makes it single-use (AccountObject refuses a second code for the same ticket).
-  const ticket = await signTicket(env, "consent", { accountId: account.accountId, request: authRequest });
+  const ticket = await signTicket(env, "consent", { accountId: account.accountId, request: authRequest, amr });
   return html(
     consentPage({
       ticket,
