@@ -1,10 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Three projects, one run:
+// Four projects, one run:
 //  - domain: pure specs in Node (no runtime needed, fast)
 //  - worker: Durable Objects and the Worker inside workerd via @cloudflare/vitest-plugin
 //  - e2e:    black-box flows against a real `wrangler dev` on loopback, driven by real clients
+//  - browser: the same server's pages in headless Chromium (playwright-core), keyboard only
 export default defineConfig({
   test: {
     // The JSON report is what .ci/run counts from (its last line: "N passed, N failed").
@@ -30,6 +31,18 @@ export default defineConfig({
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Headless Chromium (Debian's, installed by `npm ci`: scripts/setup-browser.sh) drives
+        // the pages of a real `wrangler dev`: keyboard-only flows, autocomplete, framing, screenshots.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

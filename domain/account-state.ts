@@ -2,7 +2,7 @@
 // questions asked of it (is a session live, which roles are in force, what falls due next).
 // Pure: no clock, no randomness, no I/O. decide() lives in account.ts.
 
-import type { AccountEvent } from "./events.ts";
+import type { AccountEvent, AuthMethod } from "./events.ts";
 import type { Role } from "./roles.ts";
 
 export interface SessionState {
@@ -15,6 +15,15 @@ export interface SessionState {
   readonly revoked: boolean;
   /** SessionExpired was recorded (the alarm saw it pass expiresAt). */
   readonly expired: boolean;
+  /** How the person signed in (RFC 8176): ["pwd"] or ["pwd", "otp"]; kept across refreshes. */
+  readonly amr: ReadonlyArray<AuthMethod>;
+}
+
+/** What makes an account a service account: the one client acting as it and the scopes it may hold. */
+export interface ServiceIdentity {
+  readonly name: string;
+  readonly clientId: string;
+  readonly scopes: ReadonlyArray<string>;
 }
 
 export interface AccountState {
@@ -30,6 +39,14 @@ export interface AccountState {
   readonly consecutiveFailedLogins: number;
   /** Sign-in is refused until this time (a recorded lockout), or null. */
   readonly lockedUntil: number | null;
+  /** TOTP is on: a sign-in needs the second factor after the password (domain/mfa.ts). */
+  readonly mfaEnabled: boolean;
+  /** Unused recovery codes of the current set (the codes themselves live in a side table). */
+  readonly recoveryCodesRemaining: number;
+  /** When the password was last changed (a browser session from before then no longer holds). */
+  readonly passwordChangedAt: number | null;
+  /** Set for a service account (client_credentials); null for a person. */
+  readonly service: ServiceIdentity | null;
 }
 
 export const initialState: AccountState = {
@@ -42,6 +59,10 @@ export const initialState: AccountState = {
   sessions: new Map(),
   consecutiveFailedLogins: 0,
   lockedUntil: null,
+  mfaEnabled: false,
+  recoveryCodesRemaining: 0,
+  passwordChangedAt: null,
+  service: null,
 };
 
 /** Why a session cannot be used at `at`, or null when it is live. */
@@ -84,6 +105,8 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
   switch (event._tag) {
     case "AccountRegistered":
       return { ...state, accountId: event.accountId, email: event.email };
+    case "ServiceAccountRegistered":
+      return { ...state, accountId: event.accountId, service: { name: event.name, clientId: event.clientId, scopes: event.scopes } };
     case "RoleGranted": {
       const roleExpiries = new Map(state.roleExpiries);
       if (event.expiresAt === null) roleExpiries.delete(event.role);
@@ -131,6 +154,7 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
         generation: 0,
         revoked: false,
         expired: false,
+        amr: event.amr,
       });
       return { ...state, sessions };
     }
@@ -142,6 +166,19 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
       }));
     case "SessionRevoked":
       return withSession(state, event.sessionId, (s) => ({ ...s, revoked: true }));
+    case "MfaEnabled":
+      return { ...state, mfaEnabled: true, recoveryCodesRemaining: event.recoveryCodes };
+    case "MfaDisabled":
+      return { ...state, mfaEnabled: false, recoveryCodesRemaining: 0 };
+    case "RecoveryCodeUsed":
+      return { ...state, recoveryCodesRemaining: event.remaining };
+    case "RecoveryCodesRegenerated":
+      return { ...state, recoveryCodesRemaining: event.count };
+    case "PasswordChanged":
+      return { ...state, passwordChangedAt: event.at };
+    case "PasswordVerified":
+    case "MfaVerified":
+      return state;
     case "PasswordSet":
     case "ConsentDenied":
     case "ToolInvoked":

@@ -11,11 +11,13 @@ import {
   ConsentMissing,
   SessionAlreadyStarted,
   SessionNotLive,
+  RoleAboveGrantor,
   StaleRefresh,
   type AccountError,
 } from "./errors.ts";
-import { lockDurationMs } from "./lockout.ts";
-import { permissionsOf, type Role } from "./roles.ts";
+import { expiredLock, failedAttempt, isLocked, lockedOut } from "./lockout.ts";
+import { decideMfa } from "./mfa.ts";
+import { mayAssign, permissionsOf, type Role } from "./roles.ts";
 import { activeRoles, sessionProblem, type AccountState } from "./account-state.ts";
 
 // The state half of the decider (types, evolve, fold, state queries) lives in account-state.ts.
@@ -60,10 +62,15 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
     const sameRegistration = state.accountId === command.accountId && state.email === command.email;
     return sameRegistration ? nothing : refuse(new AccountAlreadyRegistered({ email: command.email }));
   }
+  if (command._tag === "RegisterServiceAccount") return registerServiceAccount(state, command);
   if (state.accountId === null) return refuse(new AccountNotFound());
   // A closed account decides nothing more; its pending expiries are cancelled, not refused.
   if (state.closed) {
     return command._tag === "ExpireDue" || command._tag === "CloseAccount" ? nothing : refuse(new AccountClosed());
+  }
+  // A service account has no person behind it: nobody signs in as it or consents for it.
+  if (state.service !== null && (command._tag === "RecordLogin" || command._tag === "GrantConsent")) {
+    return refuse(new AccountNotFound());
   }
 
   switch (command._tag) {
@@ -117,7 +124,9 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
       if (command.expiresAt <= command.at) {
         return refuse(new SessionNotLive({ sessionId: command.sessionId, reason: "expired" }));
       }
-      if (!covers(state.consents.get(command.clientId), command.scopes)) {
+      // A service account's own client needs no consent: the operator who registered it chose its scopes.
+      const allowed = state.service?.clientId === command.clientId ? state.service.scopes : state.consents.get(command.clientId);
+      if (!covers(allowed, command.scopes)) {
         return refuse(new ConsentMissing({ clientId: command.clientId }));
       }
       return emit({
@@ -127,6 +136,7 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
         scopes: [...command.scopes],
         resource: command.resource,
         expiresAt: command.expiresAt,
+        amr: [...command.amr],
       });
     }
 
@@ -167,7 +177,7 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
         ? `session is ${problem ?? "unknown"}`
         : !permissionsOf(activeRoles(state, command.at)).has(command.permission)
           ? `missing permission ${command.permission}`
-          : !session.scopes.includes(command.requiredScope)
+          : !session.scopes.includes(command.requiredScope) || (command.tokenScopes !== undefined && !command.tokenScopes.includes(command.requiredScope))
             ? `missing scope ${command.requiredScope}`
             : null;
       return emit({
@@ -179,23 +189,44 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
         reason,
       });
     }
+
+    case "EnableMfa":
+    case "VerifySecondFactor":
+    case "DisableMfa":
+    case "RegenerateRecoveryCodes":
+    case "ChangePassword":
+      return decideMfa(command, state);
   }
+};
+
+/**
+ * A service account: registered once, by an operator, with the member role and the roles asked
+ * for (none above the operator's own highest). A retry of the same registration is quiet.
+ */
+const registerServiceAccount = (state: AccountState, command: Extract<AccountCommand, { _tag: "RegisterServiceAccount" }>): Decision => {
+  if (state.closed) return refuse(new AccountClosed());
+  if (state.accountId !== null) {
+    const same = state.accountId === command.accountId && state.service?.clientId === command.clientId;
+    return same ? nothing : refuse(new AccountAlreadyRegistered({ email: command.name }));
+  }
+  const above = command.roles.find((role) => !mayAssign(command.grantorRoles, role));
+  if (above !== undefined) return refuse(new RoleAboveGrantor({ role: above }));
+  const roles = [...new Set(command.roles)].filter((role) => role !== "member");
+  return emit(
+    { _tag: "ServiceAccountRegistered", accountId: command.accountId, name: command.name, clientId: command.clientId, scopes: [...command.scopes] },
+    { _tag: "RoleGranted", role: "member", reason: "every account is a member", expiresAt: null },
+    ...roles.map((role): AccountEvent => ({ _tag: "RoleGranted", role, reason: `service account ${command.name}`, expiresAt: null })),
+  );
 };
 
 /** Sign-in outcome under the lockout policy (domain/lockout.ts). */
 const recordLogin = (state: AccountState, command: Extract<AccountCommand, { _tag: "RecordLogin" }>): Decision => {
-  const locked = state.lockedUntil !== null && command.at < state.lockedUntil;
-  if (locked) {
-    // Refused without regard to the password, so a lockout cannot be used to test guesses.
-    return emit({ _tag: "LoginFailed", reason: "account_locked", failedAttempts: state.consecutiveFailedLogins });
-  }
-  const expired: AccountEvent[] = state.lockedUntil !== null ? [{ _tag: "AccountUnlocked", reason: "expired" }] : [];
-  if (command.passwordMatches) return emit(...expired, { _tag: "LoginSucceeded", clientId: command.clientId });
-  const failedAttempts = state.consecutiveFailedLogins + 1;
-  const lockFor = lockDurationMs(failedAttempts);
-  return emit(
-    ...expired,
-    { _tag: "LoginFailed", reason: "invalid_password", failedAttempts },
-    ...(lockFor === null ? [] : [{ _tag: "AccountLocked", until: command.at + lockFor, failedAttempts } as const]),
-  );
+  // Refused without regard to the password, so a lockout cannot be used to test guesses.
+  if (isLocked(state, command.at)) return emit(lockedOut(state));
+  const expired = expiredLock(state);
+  if (!command.passwordMatches) return emit(...expired, ...failedAttempt(state, command.at, "invalid_password"));
+  // With a second factor the password alone is not a sign-in: the failure count stands until
+  // the code is right, so knowing the password buys no extra guesses (domain/mfa.ts).
+  if (state.mfaEnabled) return emit(...expired, { _tag: "PasswordVerified", clientId: command.clientId });
+  return emit(...expired, { _tag: "LoginSucceeded", clientId: command.clientId });
 };

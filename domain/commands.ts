@@ -2,9 +2,33 @@
 // decider has no clock and no randomness.
 
 import type { Role, Permission } from "./roles.ts";
+import type { AuthMethod } from "./events.ts";
+
+/**
+ * A second factor the edge checked against the side tables (TOTP step not yet used, or an
+ * unused recovery code's hash); the decider records the outcome under the lockout policy.
+ */
+export interface SecondFactorProof {
+  readonly method: "totp" | "recovery_code";
+  readonly verified: boolean;
+}
 
 export type AccountCommand =
   | { readonly _tag: "RegisterAccount"; readonly accountId: string; readonly email: string }
+  /**
+   * An operator creates a service account for a machine client (client_credentials): no email,
+   * no password, bound to one client and the scopes it was registered with. `grantorRoles` are
+   * the operator's roles in force: no role above their highest one is handed out.
+   */
+  | {
+      readonly _tag: "RegisterServiceAccount";
+      readonly accountId: string;
+      readonly name: string;
+      readonly clientId: string;
+      readonly scopes: ReadonlyArray<string>;
+      readonly roles: ReadonlyArray<Role>;
+      readonly grantorRoles: ReadonlyArray<Role>;
+    }
   | {
       readonly _tag: "GrantRole";
       readonly role: Role;
@@ -37,6 +61,8 @@ export type AccountCommand =
       readonly resource: string;
       readonly expiresAt: number;
       readonly at: number;
+      /** RFC 8176 methods the person signed in with (from the code's consent). */
+      readonly amr: ReadonlyArray<AuthMethod>;
     }
   | {
       readonly _tag: "RefreshSession";
@@ -57,7 +83,24 @@ export type AccountCommand =
       readonly sessionId: string;
       readonly permission: Permission;
       readonly requiredScope: string;
+      /** The presented access token's scopes: a refresh may narrow them below the session's (absent: the session's). */
+      readonly tokenScopes?: ReadonlyArray<string>;
       readonly at: number;
-    };
+    }
+  | MfaCommand;
+
+/** Second factor and password commands (decided in domain/mfa.ts). */
+export type MfaCommand =
+  /** The first code from the new authenticator was right (checked at the edge): turn TOTP on. */
+  | { readonly _tag: "EnableMfa"; readonly recoveryCodes: number }
+  /** The second step of a sign-in for an account with MFA. */
+  | { readonly _tag: "VerifySecondFactor"; readonly proof: SecondFactorProof; readonly clientId: string | null; readonly at: number }
+  | { readonly _tag: "DisableMfa"; readonly proof: SecondFactorProof; readonly at: number }
+  | { readonly _tag: "RegenerateRecoveryCodes"; readonly proof: SecondFactorProof; readonly count: number; readonly at: number }
+  /**
+   * Replace the password (the edge verified the current one and hashed the new one). Every
+   * live session but `keepSessionId` is revoked: whoever held the old password loses access.
+   */
+  | { readonly _tag: "ChangePassword"; readonly currentPasswordMatches: boolean; readonly keepSessionId: string | null; readonly at: number };
 
 export type AccountCommandType = AccountCommand["_tag"];

@@ -33,6 +33,15 @@ export class StaleRefresh extends Schema.TaggedError<StaleRefresh>()("StaleRefre
 
 export class AccountClosed extends Schema.TaggedError<AccountClosed>()("AccountClosed", {}) {}
 
+/** A service account may not be given a role above the highest role of the operator creating it. */
+export class RoleAboveGrantor extends Schema.TaggedError<RoleAboveGrantor>()("RoleAboveGrantor", { role: Schema.String }) {}
+
+/** A second-factor command on an account without MFA. */
+export class MfaNotEnabled extends Schema.TaggedError<MfaNotEnabled>()("MfaNotEnabled", {}) {}
+
+/** Enrollment on an account that already has a second factor (disable it first). */
+export class MfaAlreadyEnabled extends Schema.TaggedError<MfaAlreadyEnabled>()("MfaAlreadyEnabled", {}) {}
+
 export type AccountError =
   | AccountClosed
   | AccountNotFound
@@ -40,4 +49,7 @@ export type AccountError =
   | ConsentMissing
   | SessionNotLive
   | SessionAlreadyStarted
-  | StaleRefresh;
+  | StaleRefresh
+  | MfaNotEnabled
+  | MfaAlreadyEnabled
+  | RoleAboveGrantor;

@@ -6,9 +6,16 @@ import { Schema } from "effect";
 import { Role } from "./roles.ts";
 
 const Scopes = Schema.Array(Schema.String);
+/** RFC 8176 authentication method references: how the person proved who they are. */
+export const AuthMethod = Schema.Literals(["pwd", "otp"]);
+export type AuthMethod = typeof AuthMethod.Type;
+/** A second factor: an authenticator app's TOTP code or a single-use recovery code. */
+const SecondFactor = Schema.Literals(["totp", "recovery_code"]);
 
 export const AccountEvent = Schema.TaggedUnion({
   AccountRegistered: { accountId: Schema.String, email: Schema.String },
+  /** A service account (machine client, no email, no password), bound to one client and its scopes. */
+  ServiceAccountRegistered: { accountId: Schema.String, name: Schema.String, clientId: Schema.String, scopes: Scopes },
   /** A password was set; the hash itself lives in the credentials side table. */
   PasswordSet: { scheme: Schema.String },
   /** v2 added expiresAt (null = permanent); v1 rows are upcast in domain/upcasters.ts. */
@@ -17,7 +24,22 @@ export const AccountEvent = Schema.TaggedUnion({
   RoleExpired: { role: Role },
   LoginSucceeded: { clientId: Schema.NullOr(Schema.String) },
   /** `account_locked`: refused during a lockout without checking anything; the count does not grow. */
-  LoginFailed: { reason: Schema.Literals(["invalid_password", "account_locked"]), failedAttempts: Schema.Number },
+  // `invalid_second_factor` (a wrong TOTP or recovery code) counts toward the same lockout; adding it is backward compatible.
+  LoginFailed: { reason: Schema.Literals(["invalid_password", "account_locked", "invalid_second_factor"]), failedAttempts: Schema.Number },
+  /** The password was right for an account with a second factor: sign-in now waits for it (the failure count stands). */
+  PasswordVerified: { clientId: Schema.NullOr(Schema.String) },
+  /** The second factor was verified at sign-in; LoginSucceeded follows. */
+  MfaVerified: { method: SecondFactor, clientId: Schema.NullOr(Schema.String) },
+  /** TOTP enrollment confirmed by a first correct code; the seed and recovery codes live in side tables. */
+  MfaEnabled: { method: Schema.Literals(["totp"]), recoveryCodes: Schema.Number },
+  /** Turned off with a fresh second factor; the seed and every recovery code are deleted. */
+  MfaDisabled: { verifiedWith: SecondFactor },
+  /** One recovery code was spent (which one is never recorded, nor the code). */
+  RecoveryCodeUsed: { remaining: Schema.Number },
+  /** A new set replaced every earlier recovery code (shown once, stored hashed). */
+  RecoveryCodesRegenerated: { count: Schema.Number },
+  /** The password was replaced (the hash lives in the credentials side table); other sessions are revoked with it. */
+  PasswordChanged: { scheme: Schema.String, at: Schema.Number },
   /** Progressive lockout after repeated failures (domain/lockout.ts). */
   AccountLocked: { until: Schema.Number, failedAttempts: Schema.Number },
   /** `expired`: the lockout ran out (recorded by the alarm or the next sign-in); `operator`: lifted by hand. */
@@ -37,6 +59,8 @@ export const AccountEvent = Schema.TaggedUnion({
     scopes: Scopes,
     resource: Schema.String,
     expiresAt: Schema.Number,
+    /** v2: how the person signed in (RFC 8176); v1 rows are upcast as ["pwd"]. */
+    amr: Schema.Array(AuthMethod),
   },
   /** A session reached its expiry without being refreshed (recorded by the account's alarm). */
   SessionExpired: { sessionId: Schema.String },
@@ -44,7 +68,7 @@ export const AccountEvent = Schema.TaggedUnion({
   SessionRevoked: {
     sessionId: Schema.String,
     // Adding a literal is backward compatible (every stored value still decodes): no version bump.
-    reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused", "consent_revoked", "client_revocation"]),
+    reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused", "consent_revoked", "client_revocation", "password_changed"]),
   },
   /** The account is closed: every session ends, nothing more is decided, pending expiries are cancelled. */
   AccountClosed: { reason: Schema.String },
@@ -62,17 +86,25 @@ export type AccountEventType = AccountEvent["_tag"];
 /** Current schema version of each event type (stored beside every event). */
 export const EVENT_VERSIONS: Record<AccountEventType, number> = {
   AccountRegistered: 1,
+  ServiceAccountRegistered: 1,
   PasswordSet: 1,
   RoleGranted: 2,
   RoleExpired: 1,
   LoginSucceeded: 1,
   LoginFailed: 1,
+  PasswordVerified: 1,
+  MfaVerified: 1,
+  MfaEnabled: 1,
+  MfaDisabled: 1,
+  RecoveryCodeUsed: 1,
+  RecoveryCodesRegenerated: 1,
+  PasswordChanged: 1,
   AccountLocked: 1,
   AccountUnlocked: 1,
   ConsentGranted: 1,
   ConsentDenied: 1,
   ConsentRevoked: 1,
-  SessionStarted: 1,
+  SessionStarted: 2,
   TokenRefreshed: 1,
   SessionRevoked: 1,
   SessionExpired: 1,

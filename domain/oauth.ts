@@ -6,9 +6,10 @@
  * `account:manage`: end the user's own sessions and withdraw consents.
  * `accounts:read`: the operator directory and projection health (needs an operator role too).
  * `audit:read`: the audit index of every account (needs an auditor role too).
+ * `clients:manage`: register and disable OAuth clients and service accounts (needs admin too).
  * A tool runs only when the role allows it AND the token's scope covers it.
  */
-export const SUPPORTED_SCOPES = ["account:read", "account:manage", "accounts:read", "audit:read"] as const;
+export const SUPPORTED_SCOPES = ["account:read", "account:manage", "accounts:read", "audit:read", "clients:manage"] as const;
 export const DEFAULT_SCOPES: ReadonlyArray<string> = ["account:read"];
 
 /** RFC 6749 §3.3: space-delimited, case-sensitive; unknown scopes are an error, not ignored. */

@@ -17,6 +17,7 @@ export const PERMISSIONS = [
   "accounts.lock",
   "roles.grant",
   "roles.grant_admin",
+  "clients.manage",
 ] as const;
 export const Permission = Schema.Literals(PERMISSIONS);
 export type Permission = typeof Permission.Type;
@@ -26,7 +27,8 @@ const ADDED_BY_ROLE: Record<Role, ReadonlyArray<Permission>> = {
   member: ["account.read_self", "events.read_self", "sessions.manage_self"],
   auditor: ["audit.read"],
   operator: ["accounts.read", "accounts.lock"],
-  admin: ["roles.grant"],
+  // Registering OAuth clients and service accounts hands out credentials: admins and owners only.
+  admin: ["roles.grant", "clients.manage"],
   owner: ["roles.grant_admin"],
 };
 
@@ -40,6 +42,13 @@ export const permissionsOf = (roles: Iterable<Role>): ReadonlySet<Permission> =>
   for (const role of roles) for (const p of permissionsOfRole(role)) all.add(p);
   return all;
 };
+
+/**
+ * A grantor hands out no role above their own highest one: an admin may create an auditor or
+ * an admin service account, never an owner (the same ceiling as granting a person a role).
+ */
+export const mayAssign = (grantorRoles: Iterable<Role>, role: Role): boolean =>
+  Math.max(-1, ...[...grantorRoles].map(roleRank)) >= roleRank(role);
 
 /** Highest role first, for display. */
 export const sortRoles = (roles: Iterable<Role>): Role[] =>

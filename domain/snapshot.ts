@@ -6,8 +6,8 @@
 import type { AccountState, SessionState } from "./account.ts";
 import type { Role } from "./roles.ts";
 
-/** v2: lockedUntil (lockout). */
-export const STATE_VERSION = 2;
+/** v2: lockedUntil (lockout). v3: mfaEnabled, recoveryCodesRemaining, passwordChangedAt, each session's amr. */
+export const STATE_VERSION = 3;
 
 interface EncodedState {
   readonly accountId: string | null;
@@ -19,6 +19,11 @@ interface EncodedState {
   readonly sessions: ReadonlyArray<SessionState>;
   readonly consecutiveFailedLogins: number;
   readonly lockedUntil: number | null;
+  readonly mfaEnabled: boolean;
+  readonly recoveryCodesRemaining: number;
+  readonly passwordChangedAt: number | null;
+  /** Absent in snapshots written before service accounts existed: null is then exact. */
+  readonly service?: AccountState["service"];
 }
 
 export const encodeState = (state: AccountState): string =>
@@ -32,6 +37,10 @@ export const encodeState = (state: AccountState): string =>
     sessions: [...state.sessions.values()],
     consecutiveFailedLogins: state.consecutiveFailedLogins,
     lockedUntil: state.lockedUntil,
+    mfaEnabled: state.mfaEnabled,
+    recoveryCodesRemaining: state.recoveryCodesRemaining,
+    passwordChangedAt: state.passwordChangedAt,
+    service: state.service,
   } satisfies EncodedState);
 
 export const decodeState = (json: string): AccountState => {
@@ -43,8 +52,14 @@ export const decodeState = (json: string): AccountState => {
     roleExpiries: new Map(s.roleExpiries),
     closed: s.closed,
     consents: new Map(s.consents),
-    sessions: new Map(s.sessions.map((session) => [session.sessionId, session])),
+    sessions: new Map(s.sessions.map((session) => [session.sessionId, { ...session, amr: session.amr ?? ["pwd"] }])),
     consecutiveFailedLogins: s.consecutiveFailedLogins,
     lockedUntil: s.lockedUntil,
+    // v2 snapshots are never read (Snapshots.latest filters on STATE_VERSION); the defaults
+    // only guard a hand-made or partial v3 row: no MFA and ["pwd"] are what v2 states meant.
+    mfaEnabled: s.mfaEnabled ?? false,
+    recoveryCodesRemaining: s.recoveryCodesRemaining ?? 0,
+    passwordChangedAt: s.passwordChangedAt ?? null,
+    service: s.service ?? null,
   };
 };

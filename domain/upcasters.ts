@@ -10,6 +10,8 @@ type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 const UPCASTERS: Partial<Record<AccountEventType, Record<number, Upcaster>>> = {
   // v1 → v2: roles became time-bound; every v1 grant was permanent.
   RoleGranted: { 1: (data) => ({ ...data, expiresAt: null }) },
+  // v1 → v2: sessions record how the person signed in (RFC 8176 amr); before MFA it was a password.
+  SessionStarted: { 1: (data) => ({ ...data, amr: ["pwd"] }) },
 };
 
 export class UnknownEventVersion extends Error {

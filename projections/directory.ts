@@ -41,6 +41,9 @@ export const reduceDirectory = (row: DirectoryRow, stored: StoredEvent): Directo
   switch (event._tag) {
     case "AccountRegistered":
       return { ...next, email: event.email, registeredAt: stored.metadata.at };
+    case "ServiceAccountRegistered":
+      // A service account has no email; operators find it by id (its client's registration names it).
+      return { ...next, registeredAt: stored.metadata.at };
     case "RoleGranted":
       return row.roles.includes(event.role) ? next : { ...next, roles: [...row.roles, event.role] };
     case "RoleExpired":
@@ -66,6 +69,13 @@ export const reduceDirectory = (row: DirectoryRow, stored: StoredEvent): Directo
     case "ConsentRevoked":
     case "TokenRefreshed":
     case "ToolInvoked":
+    case "PasswordVerified":
+    case "MfaVerified":
+    case "MfaEnabled":
+    case "MfaDisabled":
+    case "RecoveryCodeUsed":
+    case "RecoveryCodesRegenerated":
+    case "PasswordChanged":
       return next;
   }
 };

@@ -23,4 +23,9 @@ export interface Env {
   readonly SNAPSHOT_EVERY?: string;
   /** Comma-separated emails granted `owner` at sign-up. */
   readonly ADMIN_EMAILS?: string;
+  /**
+   * "true" lets Client ID Metadata Documents be fetched over http from loopback hosts
+   * (draft-ietf-oauth-client-id-metadata-document §8.6). Development and tests only; never in production.
+   */
+  readonly ALLOW_LOOPBACK_CIMD?: string;
 }

@@ -14,8 +14,13 @@ import { registerClient } from "./oauth/register.ts";
 import { introspect } from "./oauth/introspect.ts";
 import { revoke } from "./oauth/revoke.ts";
 import { token } from "./oauth/token.ts";
-import { showSignIn, showSignUp, submitConsent, submitSignIn, submitSignUp } from "./pages/flows.ts";
+import { showSignIn, showSignUp, signOut, submitConsent, submitSignIn, submitSignUp } from "./pages/flows.ts";
+import { crossSiteRefusal } from "./http/same-origin.ts";
 import { messagePage } from "./pages/templates.ts";
+import {
+  confirmEnrollmentPage, disableMfa, regenerateRecoveryCodes, showAccountSecurity, startEnrollment, submitAccountSecurity,
+  submitPasswordChange, submitSecondFactor,
+} from "./pages/mfa.ts";
 
 export { AccountObject } from "./objects/account-object.ts";
 export { AuditShardObject } from "./objects/audit-shard-object.ts";
@@ -40,7 +45,9 @@ const preflight: Handler = () =>
   });
 
 /** Routes a person sees in a browser: their bad input gets a page, not JSON. */
-const PAGES = new Set(["/authorize", "/signup", "/login", "/consent", "/"]);
+const PAGES = new Set(["/authorize", "/signup", "/login", "/consent", "/logout", "/",
+  "/login/mfa", "/account/security", "/account/security/verify", "/account/mfa/enroll", "/account/mfa/confirm",
+  "/account/mfa/recovery-codes", "/account/mfa/disable", "/account/password"]);
 
 const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/.well-known/oauth-authorization-server": { GET: authorizationServerMetadata, OPTIONS: preflight },
@@ -54,7 +61,18 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/introspect": { POST: introspect },
   "/signup": { GET: showSignUp, POST: throttle("signup", submitSignUp) },
   "/login": { GET: showSignIn, POST: throttle("signin", submitSignIn) },
+  // Second factor and security settings (src/pages/mfa.ts): every POST guesses or changes a
+  // credential, so each takes from the same per-IP sign-in bucket as /login.
+  "/login/mfa": { POST: throttle("signin", submitSecondFactor) },
+  "/account/security": { GET: showAccountSecurity, POST: throttle("signin", submitAccountSecurity) },
+  "/account/security/verify": { POST: throttle("signin", submitSecondFactor) },
+  "/account/mfa/enroll": { POST: throttle("signin", startEnrollment) },
+  "/account/mfa/confirm": { POST: throttle("signin", confirmEnrollmentPage) },
+  "/account/mfa/recovery-codes": { POST: throttle("signin", regenerateRecoveryCodes) },
+  "/account/mfa/disable": { POST: throttle("signin", disableMfa) },
+  "/account/password": { POST: throttle("signin", submitPasswordChange) },
   "/consent": { POST: submitConsent },
+  "/logout": { POST: signOut },
   "/": { GET: () => html(messagePage("Warden", "Event-sourced accounts for MCP servers. Point your MCP client at /mcp.")) },
 };
 
@@ -64,6 +82,14 @@ export default {
     if (pathname === "/mcp") return mcp(request, env, ctx).catch((e) => failure(request, e));
     const route = ROUTES[pathname];
     if (!route) return json({ error: "not_found", error_description: `no route ${pathname}` }, 404);
+    // A route with a CORS preflight is meant for cross-origin callers (browser-based MCP
+    // clients); every other POST is a same-origin form (sign-in, sign-up, consent, MFA) or a
+    // server-to-server call, so one a browser marks cross-site is refused before its handler
+    // runs: a 403 page, nothing changed (login/consent CSRF, http/same-origin.ts).
+    if (request.method === "POST" && !route.OPTIONS) {
+      const refused = crossSiteRefusal(request);
+      if (refused) return refused;
+    }
     // HEAD is GET without the body (RFC 9110 §9.3.2).
     const get = route.GET;
     const handler = request.method === "HEAD" && get ? stripBody(get) : route[request.method];

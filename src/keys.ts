@@ -71,7 +71,18 @@ export interface AccessClaims {
   readonly sid: string;
   readonly client_id: string;
   readonly scope: string;
+  /** RFC 9068 §2.2.1: how the person signed in (RFC 8176 values) and the assurance that amounts to. */
+  readonly amr?: ReadonlyArray<string>;
+  readonly acr?: string;
 }
+
+/** NIST SP 800-63B levels: AAL1 is one factor (a password); AAL2 adds a second (TOTP). */
+export const ACR_PASSWORD = "urn:warden:aal1";
+export const ACR_MFA = "urn:warden:aal2";
+
+/** amr and acr for a session's sign-in methods; none for a session no person signed in to. */
+export const assuranceClaims = (amr: ReadonlyArray<string>): Pick<AccessClaims, "amr" | "acr"> =>
+  amr.length === 0 ? {} : { amr: [...amr], acr: amr.includes("otp") ? ACR_MFA : ACR_PASSWORD };
 
 export async function signAccessToken(env: Env, issuer: string, audience: string, claims: AccessClaims) {
   const { set, privateKey } = await loadKeys(env);
@@ -137,14 +148,19 @@ async function verificationKey(env: Env, token: string): Promise<CryptoKey | nul
   return (await loadKeys(env, true)).publicKeys.get(kid) ?? null;
 }
 
-/** A signed, expiring ticket carried in a hidden form field between pages (HS256). */
-export async function signTicket(env: Env, purpose: string, payload: Record<string, unknown>): Promise<string> {
+/**
+ * A signed, expiring ticket carried in a hidden form field between pages (HS256), or in the
+ * browser-session cookie (with its own lifetime). `typ` names the purpose, so a ticket of one
+ * kind is never accepted as another (RFC 8725 §3.11).
+ */
+export async function signTicket(env: Env, purpose: string, payload: Record<string, unknown>, ttlSeconds = TICKET_TTL_S): Promise<string> {
   const { ticketKey } = await loadKeys(env);
   return new SignJWT(payload)
     .setProtectedHeader({ alg: "HS256", typ: `warden-${purpose}` })
     .setIssuedAt()
-    .setExpirationTime(`${TICKET_TTL_S}s`)
-    .setJti(crypto.randomUUID())
+    .setExpirationTime(`${ttlSeconds}s`)
+    // A caller that must know the id beforehand (the consent page's CSRF token) passes its own.
+    .setJti(typeof payload.jti === "string" ? payload.jti : crypto.randomUUID())
     .sign(ticketKey);
 }
 
@@ -157,4 +173,17 @@ export async function verifyTicket(env: Env, purpose: string, ticket: string): P
     if (error instanceof joseErrors.JOSEError || error instanceof TypeError) return null;
     throw error;
   }
+}
+
+/**
+ * HMAC-SHA256 (base64url) of `message` under the ticket key, for values that bind two things
+ * together without a JWT (the consent form's CSRF token). Callers prefix the message with a
+ * purpose containing a NUL byte, which no JWS signing input (base64url and dots) can contain,
+ * so a MAC is never a valid ticket signature and the reverse.
+ */
+export async function ticketMac(env: Env, message: string): Promise<string> {
+  const { ticketKey } = await loadKeys(env);
+  const key = await crypto.subtle.importKey("raw", ticketKey, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+  return btoa(String.fromCharCode(...mac)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

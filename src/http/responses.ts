@@ -34,8 +34,22 @@ export const html = (body: string, status = 200, headers: HeadersInit = {}, form
     },
   });
 
+/**
+ * A redirect never leaks this URL (which may carry a ticket) to its target, and is never cached:
+ * the target of an authorization response carries a code (RFC 9700 §4.2.4).
+ */
 export const redirect = (location: string) =>
-  new Response(null, { status: 302, headers: { Location: location, ...NO_STORE } });
+  new Response(null, { status: 302, headers: { Location: location, "Referrer-Policy": "no-referrer", ...NO_STORE } });
+
+/** Redirect back to the client with an error (RFC 6749 §4.1.2.1) and `iss` (RFC 9207 §2). */
+export const errorRedirect = (issuer: string, redirectUri: string, state: string | null, error: string, description: string) => {
+  const url = new URL(redirectUri);
+  url.searchParams.set("error", error);
+  url.searchParams.set("error_description", description);
+  if (state !== null) url.searchParams.set("state", state);
+  url.searchParams.set("iss", issuer);
+  return redirect(url.toString());
+};
 
 export const requestMeta = (request: Request): RequestMeta => ({
   requestId: crypto.randomUUID(),

@@ -5,7 +5,14 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { Schema } from "effect";
 import type { Env } from "../env.ts";
 import { InvalidQuery, listAccounts, parseTime, projectionHealth, queryAudit } from "../services/projections.ts";
+import { registerClientTools } from "./client-tools.ts";
+import { defineGate } from "./gates.ts";
 import { standard, text, withPermission } from "./tools.ts";
+
+// Gates live in the registry (src/mcp/gates.ts) so /mcp can challenge a missing scope with 403.
+const LIST_ACCOUNTS = defineGate({ tool: "list_accounts", permission: "accounts.read", scope: "accounts:read" });
+const QUERY_AUDIT = defineGate({ tool: "query_audit", permission: "audit.read", scope: "audit:read" });
+const PROJECTION_HEALTH = defineGate({ tool: "projection_health", permission: "accounts.read", scope: "accounts:read" });
 
 const Limit = Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 }))));
 const Time = Schema.optional(Schema.String.pipe(Schema.check(Schema.isPattern(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/))));
@@ -41,6 +48,7 @@ const guarded = async <T>(work: () => Promise<T>, ok: (value: T) => ReturnType<t
 };
 
 export function registerOperatorTools(server: McpServer, env: Env, request: Request): void {
+  registerClientTools(server, env, request);
   server.registerTool(
     "list_accounts",
     {
@@ -50,7 +58,7 @@ export function registerOperatorTools(server: McpServer, env: Env, request: Requ
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (input) =>
-      withPermission(env, request, { tool: "list_accounts", permission: "accounts.read", scope: "accounts:read" }, () =>
+      withPermission(env, request, LIST_ACCOUNTS, () =>
         guarded(
           () => listAccounts(env, { status: input.status, emailPrefix: input.email_prefix?.toLowerCase(), limit: input.limit ?? 50, cursor: input.cursor }),
           text,
@@ -67,7 +75,7 @@ export function registerOperatorTools(server: McpServer, env: Env, request: Requ
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (input) =>
-      withPermission(env, request, { tool: "query_audit", permission: "audit.read", scope: "audit:read" }, () =>
+      withPermission(env, request, QUERY_AUDIT, () =>
         guarded(
           () =>
             queryAudit(env, {
@@ -93,7 +101,7 @@ export function registerOperatorTools(server: McpServer, env: Env, request: Requ
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     () =>
-      withPermission(env, request, { tool: "projection_health", permission: "accounts.read", scope: "accounts:read" }, () =>
+      withPermission(env, request, PROJECTION_HEALTH, () =>
         guarded(() => projectionHealth(env).then((shards) => ({ shards })), text),
       ),
   );

@@ -5,11 +5,11 @@
 import { McpServer, type CallToolResult } from "@modelcontextprotocol/server";
 import { getMcpAuthContext } from "agents/mcp/server";
 import { Schema } from "effect";
-import type { Permission } from "../../domain/roles.ts";
 import type { Env } from "../env.ts";
 import { requestMeta } from "../http/responses.ts";
-import type { AccountView } from "../objects/account-object.ts";
+import type { CallerView } from "../objects/account-object.ts";
 import { accountStub } from "../services/accounts.ts";
+import { defineGate, type ToolGate } from "./gates.ts";
 import { registerOperatorTools } from "./operator-tools.ts";
 import { registerSessionTools } from "./session-tools.ts";
 
@@ -19,6 +19,8 @@ export interface CallerProps extends Record<string, unknown> {
   readonly sessionId: string;
   readonly clientId: string;
   readonly scopes: ReadonlyArray<string>;
+  /** How the person signed in to this session (RFC 8176), from the account object. */
+  readonly amr?: ReadonlyArray<string>;
 }
 
 export const standard = <S extends Schema.Top & Schema.ConstraintDecoder<unknown>>(schema: S) =>
@@ -41,23 +43,22 @@ function caller(): CallerProps {
   return props;
 }
 
-export interface ToolGate {
-  readonly tool: string;
-  readonly permission: Permission;
-  readonly scope: string;
-}
+export type { ToolGate };
+
+const WHOAMI = defineGate({ tool: "whoami", permission: "account.read_self", scope: "account:read" });
+const MY_EVENTS = defineGate({ tool: "my_events", permission: "events.read_self", scope: "account:read" });
 
 /** The permission check: decided and recorded in the account object, then the work. */
 export async function withPermission(
   env: Env,
   request: Request,
   gate: ToolGate,
-  work: (account: AccountView, props: CallerProps) => Promise<CallToolResult>,
+  work: (account: CallerView, props: CallerProps) => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   const props = caller();
   const meta = requestMeta(request);
   const decision = await accountStub(env, props.accountId).invokeTool(
-    { _tag: "InvokeTool", tool: gate.tool, sessionId: props.sessionId, permission: gate.permission, requiredScope: gate.scope, at: meta.at },
+    { _tag: "InvokeTool", tool: gate.tool, sessionId: props.sessionId, permission: gate.permission, requiredScope: gate.scope, tokenScopes: props.scopes, at: meta.at },
     meta,
   );
   if (!decision.allowed) return refusal(`Permission denied: ${decision.reason}.`);
@@ -75,7 +76,7 @@ export function buildServer(env: Env, request: Request): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     () =>
-      withPermission(env, request, { tool: "whoami", permission: "account.read_self", scope: "account:read" }, async (account, props) =>
+      withPermission(env, request, WHOAMI, async (account, props) =>
         text({
           accountId: account.accountId,
           email: account.email,
@@ -84,6 +85,7 @@ export function buildServer(env: Env, request: Request): McpServer {
           sessionId: props.sessionId,
           clientId: props.clientId,
           scopes: props.scopes,
+          amr: props.amr ?? [],
         }),
       ),
   );
@@ -97,7 +99,7 @@ export function buildServer(env: Env, request: Request): McpServer {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ limit, before }) =>
-      withPermission(env, request, { tool: "my_events", permission: "events.read_self", scope: "account:read" }, async (_account, props) => {
+      withPermission(env, request, MY_EVENTS, async (_account, props) => {
         const size = limit ?? 20;
         const events = await accountStub(env, props.accountId).events(before ?? null, size);
         const last = events.at(-1);

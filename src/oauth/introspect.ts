@@ -1,17 +1,27 @@
-// Token introspection (RFC 7662) for confidential clients: is this token active right now,
-// and what does it stand for? "Active" is decided by the account object, so a revoked
-// session's JWT is inactive at once even before it expires. A client sees only its own
-// tokens; anything else (unknown, expired, revoked, another client's) is {"active": false}
-// (§2.2), which reveals nothing.
+// Token introspection (RFC 7662) for confidential clients and resource servers: is this token
+// active right now, and what does it stand for? "Active" is decided by the account object, so
+// a revoked session's JWT is inactive at once even before it expires. An ordinary client sees
+// only its own tokens; a resource server (a client of kind `resource_server`, registered by an
+// operator) sees every access token whose audience is a resource it serves, whoever it was
+// issued to (§2.1), and no refresh token. Anything else (unknown, expired, revoked, not the
+// caller's) is {"active": false} (§2.2), which reveals nothing.
 
 import type { Env } from "../env.ts";
 import { readForm, single } from "../http/body.ts";
 import { issuerOf, json, oauthError, resourceOf } from "../http/responses.ts";
 import { verifyAccessToken } from "../keys.ts";
+import { clientKind, type ClientMetadata } from "../objects/client-registry-object.ts";
 import { accountStub } from "../services/accounts.ts";
 import { authenticateClient, clientAuthHeaders } from "./client-auth.ts";
 
 const inactive = () => json({ active: false });
+
+/** May `caller` learn about an access token issued to `clientId` for `audience`? */
+const mayIntrospect = (caller: ClientMetadata, clientId: string, audience: string | string[] | undefined): boolean => {
+  if (clientKind(caller) !== "resource_server") return clientId === caller.client_id;
+  const audiences = Array.isArray(audience) ? audience : audience === undefined ? [] : [audience];
+  return audiences.some((a) => (caller.resources ?? []).includes(a));
+};
 
 export async function introspect(request: Request, env: Env): Promise<Response> {
   const form = await readForm(request);
@@ -26,14 +36,16 @@ export async function introspect(request: Request, env: Env): Promise<Response> 
 
   if (token.split(".").length === 3) {
     const claims = await verifyAccessToken(env, token, issuerOf(request), resourceOf(request));
-    if (!claims || claims.client_id !== clientId) return inactive();
+    if (!claims || !mayIntrospect(auth.client, claims.client_id, claims.aud)) return inactive();
     const session = await accountStub(env, claims.sub).introspect({ sessionId: claims.sid }, now);
     if (!session) return inactive();
     return json({
-      active: true, token_type: "Bearer", scope: claims.scope, client_id: clientId, sub: claims.sub, sid: claims.sid,
+      active: true, token_type: "Bearer", scope: claims.scope, client_id: claims.client_id, sub: claims.sub, sid: claims.sid,
       iss: claims.iss, aud: claims.aud, exp: claims.exp, iat: claims.iat, jti: claims.jti,
     });
   }
+  // Refresh tokens are for the client that holds them, never for a resource server.
+  if (clientKind(auth.client) === "resource_server") return inactive();
   const accountId = token.slice(0, token.indexOf("."));
   if (!/^[0-9a-f-]{36}$/.test(accountId)) return inactive();
   const session = await accountStub(env, accountId).introspect({ refreshToken: token }, now);

@@ -23,11 +23,14 @@ export const authorizationServerMetadata = (request: Request) => {
       scopes_supported: [...SUPPORTED_SCOPES],
       response_types_supported: ["code"],
       response_modes_supported: ["query"],
-      grant_types_supported: ["authorization_code", "refresh_token"],
+      // client_credentials only for operator-registered service clients (RFC 6749 §4.4); DCR cannot register it.
+      grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
       token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
       code_challenge_methods_supported: ["S256"],
       // RFC 9207: `iss` is returned on every authorization response.
       authorization_response_iss_parameter_supported: true,
+      // draft-ietf-oauth-client-id-metadata-document §6: an https URL may be the client_id.
+      client_id_metadata_document_supported: true,
       service_documentation: `${issuer}/`,
     },
     200,
@@ -41,7 +44,9 @@ export const protectedResourceMetadata = (request: Request) => {
     {
       resource: resourceOf(request),
       authorization_servers: [issuer],
-      scopes_supported: [...SUPPORTED_SCOPES],
+      // MCP authorization (scope selection): a resource never lists offline_access; refresh
+      // tokens are the authorization server's business, not a permission on this resource.
+      scopes_supported: SUPPORTED_SCOPES.filter((s: string) => s !== "offline_access"),
       bearer_methods_supported: ["header"],
       resource_name: "Warden MCP server",
       resource_documentation: `${issuer}/`,

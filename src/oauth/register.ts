@@ -6,6 +6,7 @@ import { BadRequest, readJsonObject } from "../http/body.ts";
 import { json, oauthError } from "../http/responses.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
 import type { Env } from "../env.ts";
+import { isMetadataUrl, resolveMetadataDocument, type Resolution } from "./cimd.ts";
 import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientMetadata, type TokenEndpointAuthMethod } from "../objects/client-registry-object.ts";
 
 const CORS = { "Access-Control-Allow-Origin": "*" };
@@ -44,6 +45,11 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
     return invalid(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")}`);
   }
   const grantTypes = body.grant_types ?? ["authorization_code", "refresh_token"];
+  // RFC 6749 §4.4: a client_credentials client acts as a service account with roles; only an
+  // operator creates one (MCP tool register_client), never an anonymous registration.
+  if (Array.isArray(grantTypes) && grantTypes.includes("client_credentials")) {
+    return invalid("client_credentials clients are registered by an operator, not through dynamic registration");
+  }
   if (!Array.isArray(grantTypes) || !grantTypes.every((g) => GRANT_TYPES.includes(g as string)) || !grantTypes.includes("authorization_code")) {
     return invalid(`grant_types must include authorization_code and only ${GRANT_TYPES.join(", ")}`);
   }
@@ -80,6 +86,24 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
 }
 
 export async function findClient(env: Env, clientId: string): Promise<ClientMetadata | null> {
+  const found = await lookupClient(env, clientId);
+  return found.ok ? found.client : null;
+}
+
+/**
+ * Like findClient, but says why a Client ID Metadata Document URL cannot be used (a registered
+ * id is simply unknown), so /authorize can name the problem on its 400 page.
+ */
+export async function lookupClient(env: Env, clientId: string): Promise<Resolution> {
+  if (isMetadataUrl(clientId)) {
+    const resolved = await resolveMetadataDocument(env, clientId);
+    return resolved.ok ? resolved : { ok: false, problem: `The application's client metadata document ${clientId} cannot be used: ${resolved.problem}.` };
+  }
+  const client = await findRegisteredClient(env, clientId);
+  return client ? { ok: true, client } : { ok: false, problem: "The application that sent you here is not registered." };
+}
+
+async function findRegisteredClient(env: Env, clientId: string): Promise<ClientMetadata | null> {
   if (clientId.length === 0 || clientId.length > 64 || !/^[A-Za-z0-9_-]+$/.test(clientId)) return null;
   return env.CLIENTS.get(env.CLIENTS.idFromName(clientId)).get();
 }

@@ -1,5 +1,5 @@
-// The token endpoint (OAuth 2.1 §3.2): authorization_code and refresh_token grants for
-// public clients. The workflow is an Effect with typed refusals; `toOAuthError` is the one
+// The token endpoint (OAuth 2.1 §3.2): authorization_code and refresh_token grants, and
+// client_credentials for service clients (RFC 6749 §4.4). The workflow is an Effect with typed refusals; `toOAuthError` is the one
 // exhaustive mapping from refusal to RFC 6749 §5.2 error response.
 
 import { Effect, Schema } from "effect";
@@ -8,8 +8,10 @@ import { sha256Base64Url } from "../crypto.ts";
 import type { Env } from "../env.ts";
 import { BadRequest, readForm, single } from "../http/body.ts";
 import { issuerOf, json, oauthError, requestMeta, resourceOf } from "../http/responses.ts";
-import { ACCESS_TOKEN_TTL_S, signAccessToken } from "../keys.ts";
+import { ACCESS_TOKEN_TTL_S, assuranceClaims, signAccessToken } from "../keys.ts";
+import type { ServiceSessionOutcome } from "../objects/account-object.ts";
 import type { IssuedSession, TokenOutcome, TokenRefusal } from "../objects/account-tokens.ts";
+import { clientKind, type ClientMetadata } from "../objects/client-registry-object.ts";
 import { accountStub, call } from "../services/accounts.ts";
 import { authenticateClient } from "./client-auth.ts";
 
@@ -18,9 +20,10 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>()("InvalidC
 export class InvalidGrant extends Schema.TaggedError<InvalidGrant>()("InvalidGrant", { description: Schema.String }) {}
 export class InvalidScope extends Schema.TaggedError<InvalidScope>()("InvalidScope", { description: Schema.String }) {}
 export class InvalidTarget extends Schema.TaggedError<InvalidTarget>()("InvalidTarget", { description: Schema.String }) {}
+export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>()("UnauthorizedClient", { description: Schema.String }) {}
 export class UnsupportedGrantType extends Schema.TaggedError<UnsupportedGrantType>()("UnsupportedGrantType", { description: Schema.String }) {}
 
-export type TokenError = InvalidRequest | InvalidClient | InvalidGrant | InvalidScope | InvalidTarget | UnsupportedGrantType;
+export type TokenError = InvalidRequest | InvalidClient | InvalidGrant | InvalidScope | InvalidTarget | UnauthorizedClient | UnsupportedGrantType;
 
 const CORS = { "Access-Control-Allow-Origin": "*" };
 
@@ -32,6 +35,7 @@ export const toOAuthError = (error: TokenError): Response => {
     case "InvalidGrant": return oauthError("invalid_grant", error.description, 400, CORS);
     case "InvalidScope": return oauthError("invalid_scope", error.description, 400, CORS);
     case "InvalidTarget": return oauthError("invalid_target", error.description, 400, CORS);
+    case "UnauthorizedClient": return oauthError("unauthorized_client", error.description, 400, CORS);
     case "UnsupportedGrantType": return oauthError("unsupported_grant_type", error.description, 400, CORS);
   }
 };
@@ -68,6 +72,33 @@ const accountIdOf = (token: string) => {
 const outcome = (result: TokenOutcome<IssuedSession>) =>
   result.ok ? Effect.succeed(result.value) : Effect.fail(new InvalidGrant({ description: REFUSALS[result.reason] }));
 
+/**
+ * RFC 6749 §4.4: a confidential service client gets a token for its own service account, within
+ * the scopes it was registered with. The token is a short session of that account (as long as the
+ * access token), so /mcp liveness, revocation and closing apply unchanged; no refresh token (§4.4.3).
+ */
+const clientCredentials = Effect.fn("client_credentials")(function* (request: Request, env: Env, form: URLSearchParams, client: ClientMetadata) {
+  const serviceAccountId = client.service_account_id;
+  if (client.token_endpoint_auth_method === "none" || clientKind(client) !== "service" || serviceAccountId === undefined) {
+    return yield* new UnauthorizedClient({ description: "client_credentials is for confidential service clients" });
+  }
+  const registered = client.scope.split(" ").filter((s) => s.length > 0);
+  const scopeParam = single(form, "scope");
+  const parsed = scopeParam === undefined || scopeParam.trim() === "" ? { scopes: registered } : parseScopes(scopeParam);
+  if ("invalid" in parsed) return yield* new InvalidScope({ description: `unknown scope ${parsed.invalid}` });
+  const outside = parsed.scopes.find((s) => !registered.includes(s));
+  if (outside !== undefined) return yield* new InvalidScope({ description: `scope ${outside} is not registered for this client` });
+  const meta = requestMeta(request);
+  const input = { clientId: client.client_id, scopes: parsed.scopes, resource: resourceOf(request), expiresAt: meta.at + ACCESS_TOKEN_TTL_S * 1000 };
+  const started = yield* call<ServiceSessionOutcome>(() => accountStub(env, serviceAccountId).startServiceSession(input, meta));
+  if (!started.ok) return yield* new UnauthorizedClient({ description: `the service account cannot act: ${started.reason}` });
+  const scope = parsed.scopes.join(" ");
+  const accessToken = yield* Effect.promise(() =>
+    signAccessToken(env, issuerOf(request), input.resource, { sub: started.accountId, sid: started.sessionId, client_id: client.client_id, scope }),
+  );
+  return { access_token: accessToken, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL_S, scope };
+});
+
 const tokenWorkflow = Effect.fn("token")(function* (request: Request, env: Env, form: URLSearchParams) {
   const meta = requestMeta(request);
   const grantType = yield* required(form, "grant_type");
@@ -76,14 +107,16 @@ const tokenWorkflow = Effect.fn("token")(function* (request: Request, env: Env, 
   if (!auth.ok) return yield* new InvalidClient({ description: auth.description, basic: auth.basic });
   const client = auth.client;
   const clientId = client.client_id;
-  if (!client.grant_types.includes(grantType) && ["authorization_code", "refresh_token"].includes(grantType)) {
-    return yield* new InvalidGrant({ description: `client is not registered for ${grantType}` });
+  // RFC 6749 §5.2: a grant type the client did not register for is unauthorized_client.
+  if (!client.grant_types.includes(grantType) && ["authorization_code", "refresh_token", "client_credentials"].includes(grantType)) {
+    return yield* new UnauthorizedClient({ description: `client is not registered for ${grantType}` });
   }
   const resource = single(form, "resource");
   if (resource !== undefined && resource !== resourceOf(request)) {
     return yield* new InvalidTarget({ description: `unknown resource ${resource}` });
   }
 
+  if (grantType === "client_credentials") return yield* clientCredentials(request, env, form, client);
   let issued: IssuedSession;
   if (grantType === "authorization_code") {
     const code = yield* required(form, "code");
@@ -107,7 +140,7 @@ const tokenWorkflow = Effect.fn("token")(function* (request: Request, env: Env, 
 
   const scope = issued.scopes.join(" ");
   const accessToken = yield* Effect.promise(() =>
-    signAccessToken(env, issuerOf(request), issued.resource, { sub: issued.accountId, sid: issued.sessionId, client_id: issued.clientId, scope }),
+    signAccessToken(env, issuerOf(request), issued.resource, { sub: issued.accountId, sid: issued.sessionId, client_id: issued.clientId, scope, ...assuranceClaims(issued.amr) }),
   );
   return { access_token: accessToken, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL_S, refresh_token: issued.refreshToken, scope };
 });

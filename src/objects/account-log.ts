@@ -178,5 +178,8 @@ const describe = (error: AccountError): string => {
     case "SessionNotLive": return `session is ${error.reason}`;
     case "SessionAlreadyStarted": return "session id already in use";
     case "StaleRefresh": return "refresh token generation is superseded";
+    case "RoleAboveGrantor": return `role ${error.role} is above the grantor's own roles`;
+    case "MfaNotEnabled": return "two-step verification is not on";
+    case "MfaAlreadyEnabled": return "two-step verification is already on";
   }
 };

@@ -19,6 +19,8 @@ import { Outbox } from "../store/outbox.ts";
 import { AccountSecrets } from "../store/secrets.ts";
 import { deliverPending } from "./account-delivery.ts";
 import { AccountLog, type Executed, type ExecuteOptions, type RequestMeta, type Stamped } from "./account-log.ts";
+import { changePassword, mfaRequest, type MfaContext, type MfaRequest, type MfaResults } from "./account-mfa.ts";
+import { MfaSecrets } from "../store/mfa-secrets.ts";
 import { exchangeCode, issueCode, rotateRefreshToken, type CodeGrant, type CodeRequest, type IssuedSession, type TokenOutcome } from "./account-tokens.ts";
 import { GENESIS_HASH } from "../store/event-store.ts";
 
@@ -30,7 +32,21 @@ export interface AccountView {
   readonly roles: ReadonlyArray<Role>;
   readonly permissions: ReadonlyArray<string>;
   readonly closed: boolean;
+  /** Second factor enrolled, and when the password last changed (browser sessions check both). */
+  readonly mfaEnabled?: boolean;
+  readonly passwordChangedAt?: number | null;
 }
+
+/** A service account as tools see it: no email, and the one client acting as it. */
+export interface ServiceAccountView extends Omit<AccountView, "email"> {
+  readonly email: null;
+  readonly service: { readonly name: string; readonly clientId: string };
+}
+
+/** Whoever holds a session: a person or a service account. */
+export type CallerView = AccountView | ServiceAccountView;
+
+export type ServiceSessionOutcome = { readonly ok: true; readonly sessionId: string; readonly accountId: string } | { readonly ok: false; readonly reason: string };
 
 /** Snapshot every N events unless SNAPSHOT_EVERY says otherwise (0 disables). */
 const DEFAULT_SNAPSHOT_EVERY = 200;
@@ -158,11 +174,70 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
+  /** Second factor (src/objects/account-mfa.ts): status, sealed seed, enrollment, verification. */
+  mfa<R extends MfaRequest>(request: R, meta: RequestMeta): MfaResults[R["op"]] | null {
+    if (this.log.empty) return null;
+    this.log.intact();
+    return mfaRequest(this.mfaContext(meta), request, meta.requestId);
+  }
+
+  /** Password change: the Worker verified the current password and hashed the new one. */
+  changePassword(input: Parameters<typeof changePassword>[1], meta: RequestMeta): ReturnType<typeof changePassword> {
+    if (this.log.empty) return { ok: false, error: "Stale", message: "no such account" };
+    return changePassword(this.mfaContext(meta), input, meta.requestId);
+  }
+
+  private mfaContext(meta: RequestMeta): MfaContext {
+    return {
+      mfa: new MfaSecrets(this.ctx.storage.sql), secrets: this.secrets, state: () => this.state, at: meta.at,
+      run: (command, key) => this.execute([{ command, actor: this.user() }], meta, { idempotencyKey: key }),
+      transaction: (fn) => this.ctx.storage.transactionSync(fn),
+    };
+  }
+
   view(at = Date.now()): AccountView | null {
     const { accountId, email, closed } = this.state;
     if (accountId === null || email === null) return null;
     const roles = activeRoles(this.state, at);
-    return { accountId, email, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed };
+    const { mfaEnabled, passwordChangedAt } = this.state;
+    return { accountId, email, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed, mfaEnabled, passwordChangedAt };
+  }
+
+  /**
+   * A browser sign-in session resuming at /authorize (src/pages/browser-session.ts): the account
+   * now, whether a lockout runs, and the scopes already consented to for `clientId`.
+   */
+  resumeStatus(clientId: string, at = Date.now()) {
+    const account = this.view(at);
+    if (!account) return null;
+    const { lockedUntil, consents } = this.state;
+    return { account, locked: lockedUntil !== null && at < lockedUntil, consented: [...(consents.get(clientId) ?? [])] };
+  }
+
+  /** The holder of a session: a person's view, or a service account's (which has no email). */
+  callerView(at = Date.now()): CallerView | null {
+    const { accountId, service, closed } = this.state;
+    if (accountId === null || service === null) return this.view(at);
+    const roles = activeRoles(this.state, at);
+    return { accountId, email: null, service: { name: service.name, clientId: service.clientId }, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed };
+  }
+
+  /** An operator (the actor) creates a service account for a client_credentials client. */
+  registerServiceAccount(command: Extract<AccountCommand, { _tag: "RegisterServiceAccount" }>, actor: Actor, meta: RequestMeta): Executed {
+    return this.execute([{ command, actor }], meta, { expected: { kind: "none" }, idempotencyKey: `${meta.requestId}:register-service` });
+  }
+
+  /**
+   * RFC 6749 §4.4: a client_credentials token is a short session of the service account,
+   * started by its client (the actor), so /mcp liveness checks and revocation apply unchanged.
+   */
+  startServiceSession(input: { clientId: string; scopes: ReadonlyArray<string>; resource: string; expiresAt: number }, meta: RequestMeta): ServiceSessionOutcome {
+    if (this.log.empty || this.state.service === null) return { ok: false, reason: "not a service account" };
+    const sessionId = crypto.randomUUID();
+    // No person authenticated: the session records no authentication method (amr, RFC 8176).
+    const command: AccountCommand = { _tag: "StartSession", sessionId, ...input, at: meta.at, amr: [] };
+    const result = this.execute([{ command, actor: { kind: "client", id: input.clientId } }], meta);
+    return result.ok ? { ok: true, sessionId, accountId: this.state.accountId! } : { ok: false, reason: result.message };
   }
 
   /** Operators grant roles (optionally until a time); retried with the same key, one effect. */
@@ -268,7 +343,7 @@ export class AccountObject extends DurableObject<Env> {
   listSessions(at: number) {
     return [...this.state.sessions.values()]
       .filter((s) => sessionProblem(this.state, s.sessionId, at) === null)
-      .map((s) => ({ sessionId: s.sessionId, clientId: s.clientId, scopes: s.scopes, expiresAt: s.expiresAt, refreshes: s.generation }))
+      .map((s) => ({ sessionId: s.sessionId, clientId: s.clientId, scopes: s.scopes, expiresAt: s.expiresAt, refreshes: s.generation, amr: s.amr }))
       .sort((a, b) => b.expiresAt - a.expiresAt);
   }
 
@@ -300,10 +375,10 @@ export class AccountObject extends DurableObject<Env> {
   session(sessionId: string, at: number) {
     if (this.log.brokenAt !== null) return { live: false as const, reason: "integrity" };
     const problem = sessionProblem(this.state, sessionId, at);
-    const view = this.view(at);
+    const view = this.callerView(at);
     if (problem || !view) return { live: false as const, reason: problem ?? "unknown" };
     const session = this.state.sessions.get(sessionId)!;
-    return { live: true as const, account: view, scopes: session.scopes, clientId: session.clientId };
+    return { live: true as const, account: view, scopes: session.scopes, clientId: session.clientId, amr: session.amr };
   }
 
   /** The permission check of one tool call, recorded as ToolInvoked (allowed or denied). */
@@ -313,7 +388,7 @@ export class AccountObject extends DurableObject<Env> {
     const event = result.events[0]!.data;
     if (event._tag !== "ToolInvoked") throw new Error("InvokeTool must record ToolInvoked");
     return event.outcome === "allowed"
-      ? { allowed: true as const, account: this.view()!, seq: result.events[0]!.seq }
+      ? { allowed: true as const, account: this.callerView()!, seq: result.events[0]!.seq }
       : { allowed: false as const, reason: event.reason ?? "denied" };
   }
 

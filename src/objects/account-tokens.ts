@@ -4,7 +4,7 @@
 
 import type { AccountState } from "../../domain/account.ts";
 import type { AccountCommand } from "../../domain/commands.ts";
-import type { Actor } from "../../domain/events.ts";
+import type { Actor, AuthMethod } from "../../domain/events.ts";
 import { constantTimeEqual, randomToken, seal, sha256Hex, unseal } from "../crypto.ts";
 import type { AccountSecrets, RefreshTokenRow } from "../store/secrets.ts";
 import type { Executed } from "./account-object.ts";
@@ -46,6 +46,8 @@ export interface CodeRequest {
   readonly codeChallenge: string;
   readonly scopes: ReadonlyArray<string>;
   readonly resource: string;
+  /** RFC 8176 methods of the sign-in behind this consent; absent means a password alone. */
+  readonly amr?: ReadonlyArray<AuthMethod>;
 }
 
 export interface CodeGrant {
@@ -63,6 +65,8 @@ export interface IssuedSession {
   readonly scopes: ReadonlyArray<string>;
   readonly resource: string;
   readonly refreshToken: string;
+  /** How the person signed in (RFC 8176), from the session: a refresh keeps it. */
+  readonly amr: ReadonlyArray<AuthMethod>;
 }
 
 export interface TokenContext {
@@ -87,6 +91,7 @@ export function issueCode(secrets: AccountSecrets, request: CodeRequest, at: num
     scopes: JSON.stringify(request.scopes),
     resource: request.resource,
     expires_at: at + CODE_TTL_MS,
+    amr: JSON.stringify(request.amr ?? ["pwd"]),
   });
   return { code };
 }
@@ -112,17 +117,19 @@ export function exchangeCode(ctx: TokenContext, grant: CodeGrant): TokenOutcome<
   }
   const sessionId = crypto.randomUUID();
   const scopes = JSON.parse(row.scopes) as string[];
+  // A code written before MFA existed has no amr: its sign-in was a password.
+  const amr = row.amr === null ? ["pwd" as const] : (JSON.parse(row.amr) as AuthMethod[]);
   return ctx.transaction(() => {
     const started = ctx.run({
       _tag: "StartSession", sessionId, clientId: row.client_id, scopes, resource: row.resource,
-      expiresAt: ctx.at + SESSION_TTL_MS, at: ctx.at,
+      expiresAt: ctx.at + SESSION_TTL_MS, at: ctx.at, amr,
     });
     if (!started.ok) return { ok: false, reason: "session_not_live" } as const;
     ctx.secrets.redeemCode(row.code_hash, ctx.at, sessionId);
     const accountId = ctx.state().accountId!;
     const refreshToken = newSecret(accountId);
     ctx.secrets.insertRefreshToken(refreshToken, sessionId, 0, row.client_id, ctx.at);
-    return { ok: true, value: { accountId, sessionId, clientId: row.client_id, scopes, resource: row.resource, refreshToken } } as const;
+    return { ok: true, value: { accountId, sessionId, clientId: row.client_id, scopes, resource: row.resource, refreshToken, amr } } as const;
   });
 }
 
@@ -143,7 +150,7 @@ export function rotateRefreshToken(
     const successor = graceSuccessor(ctx, row, input.refreshToken);
     if (successor !== null) {
       const accountId = ctx.state().accountId!;
-      return { ok: true, value: { accountId, sessionId: row.session_id, clientId: row.client_id, scopes, resource: session.resource, refreshToken: successor } };
+      return { ok: true, value: { accountId, sessionId: row.session_id, clientId: row.client_id, scopes, resource: session.resource, refreshToken: successor, amr: session.amr } };
     }
     // RFC 9700 §4.14.2: a superseded refresh token coming back means it was stolen or
     // replayed; revoke the whole family so neither holder keeps access.
@@ -165,7 +172,7 @@ export function rotateRefreshToken(
     ctx.secrets.insertRefreshToken(refreshToken, row.session_id, row.generation + 1, row.client_id, ctx.at);
     return {
       ok: true,
-      value: { accountId, sessionId: row.session_id, clientId: row.client_id, scopes, resource: session.resource, refreshToken },
+      value: { accountId, sessionId: row.session_id, clientId: row.client_id, scopes, resource: session.resource, refreshToken, amr: session.amr },
     } as const;
   });
 }

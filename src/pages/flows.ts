@@ -1,20 +1,26 @@
 // The sign-up, sign-in and consent pages: form in, workflow run, page or redirect out.
 // Between pages, state travels in signed, expiring tickets (src/keys.ts): the validated
-// authorization request, then (after sign-in) the account it was approved for.
+// authorization request, then (after sign-in) the account it was approved for. A sign-in also
+// starts a browser session (src/pages/browser-session.ts): a `__Host-` cookie that lets later
+// authorizations skip the password page and binds the consent form to this browser (CSRF).
 
 import { Effect, Layer } from "effect";
 import { parseAdminEmails, PASSWORD_MIN } from "../../domain/credentials.ts";
-import { redirectDestination } from "../../domain/oauth.ts";
 import type { Env } from "../env.ts";
 import { readForm, single } from "../http/body.ts";
-import { html, issuerOf, redirect, requestMeta } from "../http/responses.ts";
+import { errorRedirect, html, issuerOf, requestMeta } from "../http/responses.ts";
 import { signTicket, verifyTicket } from "../keys.ts";
 import type { AccountView } from "../objects/account-object.ts";
-import { errorRedirect, readAuthRequest, type AuthRequest } from "../oauth/authorize.ts";
+import { readAuthRequest, type AuthRequest } from "../oauth/authorize.ts";
 import { accountsLayer, accountStub } from "../services/accounts.ts";
 import { passwordsLayer } from "../services/passwords.ts";
 import { signIn, signUp, type Credentials } from "../workflows/access.ts";
-import { consentPage, messagePage, signInPage, signUpPage } from "./templates.ts";
+import { showSecondFactor } from "./mfa.ts";
+import { clearBrowserSession, csrfMatches, readBrowserSession, startBrowserSession, type AuthMethod } from "./browser-session.ts";
+import { alreadyAnswered, approveAndRedirect, continueToConsent } from "./consent.ts";
+import { messagePage, signInPage, signUpPage } from "./templates.ts";
+
+export type { AuthMethod } from "./browser-session.ts";
 
 const layers = (env: Env) => Layer.mergeAll(accountsLayer(env, parseAdminEmails(env.ADMIN_EMAILS)), passwordsLayer);
 
@@ -64,6 +70,8 @@ export async function submitSignIn(request: Request, env: Env): Promise<Response
   if (!authRequest) return expired();
   const input: Credentials = { email: form.email, password: form.password, clientId: authRequest.clientId };
   const result = await Effect.runPromise(Effect.result(signIn(input, requestMeta(request)).pipe(Effect.provide(layers(env)))));
+  // The password was right and the account has a second factor: ask for it (src/pages/mfa.ts).
+  if (result._tag === "Failure" && result.failure._tag === "SecondFactorRequired") return showSecondFactor(env, authRequest, result.failure.accountId);
   if (result._tag === "Failure") {
     const page = signInPage({ request: form.ticket!, clientName: authRequest.clientName, email: form.email, error: "Wrong email or password. After several failed attempts, sign-in pauses for a few minutes." });
     return html(page, 401);
@@ -71,85 +79,81 @@ export async function submitSignIn(request: Request, env: Env): Promise<Response
   return completeSignIn(env, request, authRequest, result.success, ["pwd"]);
 }
 
-/** How the person proved who they are (RFC 8176 values): "pwd", then "otp" after a second factor. */
-export type AuthMethod = "pwd" | "otp";
-
 /**
  * The one place every sign-in path ends (password, sign-up, second factor): from here on the
- * person is authenticated with `amr`, and the authorization request continues to consent.
+ * person is authenticated with `amr`. A new browser session replaces any earlier one (a fresh
+ * session id, so no CSRF token of an earlier session carries over), and the authorization
+ * request continues to consent (or straight back when consent is remembered).
  */
 export async function completeSignIn(
   env: Env,
-  _request: Request,
+  request: Request,
   authRequest: AuthRequest,
   account: AccountView,
   amr: ReadonlyArray<AuthMethod>,
 ): Promise<Response> {
-  return showConsent(env, authRequest, account, amr);
+  const { session, setCookie } = await startBrowserSession(env, account.accountId, amr);
+  const status = await accountStub(env, account.accountId).resumeStatus(authRequest.clientId);
+  if (!status) return expired();
+  const response = await continueToConsent(env, request, authRequest, session, status);
+  response.headers.append("Set-Cookie", setCookie);
+  return response;
 }
 
-async function showConsent(env: Env, authRequest: AuthRequest, account: AccountView, amr: ReadonlyArray<AuthMethod>): Promise<Response> {
-  // The ticket binds this consent to one account and one authorization request; its id
-  // makes it single-use (AccountObject refuses a second code for the same ticket).
-  const ticket = await signTicket(env, "consent", { accountId: account.accountId, request: authRequest, amr });
-  return html(
-    consentPage({
-      ticket,
-      clientName: authRequest.clientName,
-      clientId: authRequest.clientId,
-      redirectHost: redirectDestination(authRequest.redirectUri),
-      scopes: authRequest.scopes,
-      email: account.email,
-      localOnly: authRequest.localOnly,
-    }),
-    200,
-    {},
-    [cspSource(authRequest.redirectUri)],
-  );
-}
-
-/** The CSP source for a redirect URI: its origin, or just its scheme for app schemes. */
-const cspSource = (uri: string) => {
-  const url = new URL(uri);
-  return url.protocol === "http:" || url.protocol === "https:" ? url.origin : url.protocol;
-};
-
+/**
+ * The consent form's answer. Besides the signed single-use ticket it needs this browser's
+ * session cookie and the CSRF token that pairs the two (browser-session.ts csrfToken), so a
+ * ticket replayed from another browser, or a form posted by another site, changes nothing.
+ */
 export async function submitConsent(request: Request, env: Env): Promise<Response> {
   const form = await readForm(request);
   const ticket = single(form, "ticket") ?? "";
   const payload = ticket ? await verifyTicket(env, "consent", ticket) : null;
   if (!payload || typeof payload.accountId !== "string" || typeof payload.jti !== "string") return expired();
+  const session = await readBrowserSession(env, request);
+  if (!session || session.accountId !== payload.accountId || !(await csrfMatches(env, session, payload.jti, single(form, "csrf")))) {
+    return notThisBrowser();
+  }
   const authRequest = payload.request as AuthRequest;
   const decision = single(form, "decision");
   const account = accountStub(env, payload.accountId);
   const meta = requestMeta(request);
   const issuer = issuerOf(request);
-  const alreadyAnswered = () =>
-    html(messagePage("Already answered", "You already answered this request. Go back to your application and start again."), 400);
   if (decision === "deny") {
     const denied = await account.deny({ ticketId: payload.jti, clientId: authRequest.clientId, scopes: authRequest.scopes }, meta);
     if (!denied.ok) return alreadyAnswered();
     return errorRedirect(issuer, authRequest.redirectUri, authRequest.state, "access_denied", "the user denied access");
   }
   if (decision !== "allow") return html(messagePage("Something went wrong", "Choose Allow or Deny."), 400);
-  const approved = await account.approve(
-    {
-      ticketId: payload.jti,
-      clientId: authRequest.clientId,
-      clientName: authRequest.clientName,
-      redirectUri: authRequest.redirectUri,
-      redirectHost: redirectDestination(authRequest.redirectUri),
-      codeChallenge: authRequest.codeChallenge,
-      scopes: authRequest.scopes,
-      resource: authRequest.resource,
-    },
-    meta,
-  );
-  if (!approved.ok) return alreadyAnswered();
   // RFC 6749 §4.1.2 + RFC 9207 §2: code, state and iss on the redirect.
-  const url = new URL(authRequest.redirectUri);
-  url.searchParams.set("code", approved.value.code);
-  if (authRequest.state !== null) url.searchParams.set("state", authRequest.state);
-  url.searchParams.set("iss", issuer);
-  return redirect(url.toString());
+  const amr = Array.isArray(payload.amr) ? (payload.amr as AuthMethod[]) : [];
+  return (await approveAndRedirect(env, request, authRequest, payload.accountId, payload.jti, amr)) ?? alreadyAnswered();
+}
+
+const notThisBrowser = () =>
+  html(
+    messagePage(
+      "This page belongs to another sign-in",
+      "This consent page was not opened in this browser's current sign-in (or the browser did not keep Warden's cookie). Go back to your application and start again.",
+    ),
+    403,
+  );
+
+/**
+ * "Not you? Use another account": ends this browser's session and, when the form carries a
+ * still-valid consent ticket, shows the sign-in page for the same authorization request.
+ */
+export async function signOut(request: Request, env: Env): Promise<Response> {
+  const form = await readForm(request);
+  const ticket = single(form, "ticket");
+  const payload = ticket ? await verifyTicket(env, "consent", ticket) : null;
+  const authRequest = payload?.request as AuthRequest | undefined;
+  const response = authRequest
+    ? new Response(null, {
+        status: 303,
+        headers: { Location: `/login?request=${encodeURIComponent(await signTicket(env, "authorize", { request: authRequest }))}`, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" },
+      })
+    : html(messagePage("Signed out", "You are signed out of Warden in this browser."));
+  response.headers.append("Set-Cookie", clearBrowserSession);
+  return response;
 }

@@ -10,6 +10,7 @@ const SCOPE_TEXT: Record<string, string> = {
   "account:manage": "Sign you out of your sessions and withdraw access you gave to applications",
   "accounts:read": "See the directory of all accounts and the health of read models (operators only)",
   "audit:read": "Search the audit trail of every account (auditors only)",
+  "clients:manage": "Register and disable OAuth clients and service accounts (admins only)",
 };
 
 const STYLE = `
@@ -26,6 +27,9 @@ const STYLE = `
   button.secondary { background: #e6e9ef; color: #1d2330; margin-left: .5rem; }
   .error { background: #fdecec; color: #8a1c1c; padding: .6rem .8rem; border-radius: 6px; }
   .warning { background: #fff6dd; color: #6b4e00; padding: .6rem .8rem; border-radius: 6px; }
+  .warning.local { border-left: 6px solid #c98a00; }
+  .new { background: #e3ecff; color: #1f3f99; border-radius: 4px; padding: 0 .35rem; font-size: .85rem; }
+  button.link { background: none; color: #2f5bd3; padding: 0; margin: 0; text-decoration: underline; font-size: .9rem; }
   .hint { color: #5a6375; font-size: .9rem; }
 `;
 
@@ -81,29 +85,51 @@ ${errorBox(v.error)}
 ${v.request ? `<p class="hint">Already have an account? <a id="signin-link" href="/login?request=${encodeURIComponent(v.request)}">Sign in</a></p>` : ""}`,
   );
 
+/**
+ * The consent page. The client's name is its own claim, so the page also shows its client id and
+ * where the answer goes. A loopback-only client gets a prominent warning (anyone on the machine
+ * can register one under any name: RFC 8252 §8.6) and is asked every time. When the account
+ * granted this client some scopes before, the ones it has not granted are marked new.
+ */
 export const consentPage = (v: {
   ticket: string;
+  csrf: string;
   clientName: string;
   clientId: string;
   redirectHost: string;
+  redirectUri: string;
   scopes: ReadonlyArray<string>;
+  newScopes: ReadonlyArray<string>;
   email: string;
   localOnly: boolean;
 }) =>
   layout(
     "Allow access",
-    `<h1>Allow <bdi>${escape(v.clientName)}</bdi> to access your account?</h1>
+    `<h1>${v.newScopes.length > 0 ? `<bdi>${escape(v.clientName)}</bdi> asks for more access` : `Allow <bdi>${escape(v.clientName)}</bdi> to access your account?`}</h1>
+${v.localOnly ? localWarning(v.clientName, v.redirectUri) : ""}
 <p>Signed in as <strong>${escape(v.email)}</strong>.</p>
+<form method="post" action="/logout" class="switch">
+  ${hidden("ticket", v.ticket)}
+  <button type="submit" class="link" id="switch-account">Not you? Use another account</button>
+</form>
 <p><strong><bdi>${escape(v.clientName)}</bdi></strong> <span class="hint">(client id ${escape(v.clientId)}; the name is chosen by the application itself)</span>
-will be able to do the following, and your answer will be sent to <strong>${escape(v.redirectHost)}</strong>:</p>
-<ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span></li>`).join("")}</ul>
-${v.localOnly ? `<p class="warning">This client runs on your own computer (it redirects to ${escape(v.redirectHost)}). Only allow it if you started it yourself.</p>` : ""}
+will be able to do the following, and your answer will be sent to <strong>${escape(v.localOnly ? v.redirectUri : v.redirectHost)}</strong>:</p>
+<ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span>${v.newScopes.includes(s) ? ' <span class="new">new</span>' : ""}</li>`).join("")}</ul>
 <form method="post" action="/consent">
   ${hidden("ticket", v.ticket)}
+  ${hidden("csrf", v.csrf)}
   <button type="submit" name="decision" value="allow">Allow</button>
   <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </form>`,
   );
+
+const localWarning = (clientName: string, redirectUri: string) =>
+  `<div class="warning local" id="local-client-warning">
+<p><strong>Only allow this if you just started <bdi>${escape(clientName)}</bdi> on this computer.</strong></p>
+<p>It receives your answer at <strong>${escape(redirectUri)}</strong>, an address on your own computer.
+Any program running on your computer can listen there and call itself by any name, so Warden cannot check which program this really is.
+If you did not start it yourself just now, choose Deny. Because of this, Warden asks you every time for such applications.</p>
+</div>`;
 
 export const messagePage = (title: string, message: string) =>
   layout(title, `<h1>${escape(title)}</h1><p>${escape(message)}</p>`);

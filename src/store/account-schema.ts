@@ -37,4 +37,14 @@ export const ACCOUNT_MIGRATIONS: ReadonlyArray<Migration> = [
     description: "refresh grace window: the successor of a rotated token, sealed with the old token",
     sql: "ALTER TABLE refresh_tokens ADD COLUMN successor_sealed TEXT",
   },
+  {
+    version: 4,
+    description: "second factor (TOTP seed, recovery codes) and the sign-in methods (amr) each code carries",
+    // amr NULL: a code issued before MFA existed, signed in with a password (read as ["pwd"]).
+    sql: `
+      CREATE TABLE mfa_totp (id INTEGER PRIMARY KEY CHECK (id = 1), secret_sealed TEXT, secret_id TEXT,
+        pending_sealed TEXT, pending_id TEXT, last_step INTEGER);
+      CREATE TABLE mfa_recovery_codes (code_hash TEXT PRIMARY KEY, used_at INTEGER);
+      ALTER TABLE auth_codes ADD COLUMN amr TEXT;`,
+  },
 ];

@@ -12,6 +12,8 @@ export class WeakPassword extends Schema.TaggedError<WeakPassword>()("WeakPasswo
 export class EmailTaken extends Schema.TaggedError<EmailTaken>()("EmailTaken", {}) {}
 /** One error for unknown email and wrong password: the page must not reveal which. */
 export class InvalidCredentials extends Schema.TaggedError<InvalidCredentials>()("InvalidCredentials", {}) {}
+/** The password was right and the account has a second factor: not signed in until it is given. */
+export class SecondFactorRequired extends Schema.TaggedError<SecondFactorRequired>()("SecondFactorRequired", { accountId: Schema.String }) {}
 
 export interface Credentials {
   readonly email: string;
@@ -55,6 +57,7 @@ export const signIn = Effect.fn("signIn")(function* (input: Credentials, meta: R
   const recorded = yield* accounts.recordLogin(accountId, matches, input.clientId, meta);
   // A locked account refuses even the right password (LoginFailed "account_locked"); the
   // page says the same thing either way, so a lockout reveals neither account nor password.
+  if (recorded.ok && recorded.events.some((e) => e.data._tag === "PasswordVerified")) return yield* new SecondFactorRequired({ accountId });
   const succeeded = recorded.ok && recorded.events.some((e) => e.data._tag === "LoginSucceeded");
   if (!succeeded) return yield* new InvalidCredentials();
   const view: AccountView | null = yield* accounts.view(accountId);

@@ -19,13 +19,14 @@ const revoked: AccountEvent = { _tag: "SessionRevoked", sessionId: SESSION, reas
 
 describe("every command but RegisterAccount", () => {
   const tags: Record<AccountCommandType, true> = {
-    RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true, RevokeConsent: true, UnlockAccount: true,
+    RegisterAccount: true, RegisterServiceAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true, RevokeConsent: true, UnlockAccount: true,
     StartSession: true, RefreshSession: true, RevokeSession: true, InvokeTool: true,
+    EnableMfa: true, VerifySecondFactor: true, DisableMfa: true, RegenerateRecoveryCodes: true, ChangePassword: true,
   };
   it("has one sample per command type", () => {
     expect(oneOfEach.map((c) => c._tag).sort()).toEqual(Object.keys(tags).sort());
   });
-  it.each(oneOfEach.filter((c) => c._tag !== "RegisterAccount").map((c) => [c._tag, c] as const))(
+  it.each(oneOfEach.filter((c) => c._tag !== "RegisterAccount" && c._tag !== "RegisterServiceAccount").map((c) => [c._tag, c] as const))(
     "%s is refused with AccountNotFound on an account that was never registered",
     (_, command) => void given().when(command).thenFails("AccountNotFound"),
   );

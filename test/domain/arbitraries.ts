@@ -18,6 +18,7 @@ export const time = fc.integer({ min: 0, max: 10 }).map((t) => t * 100);
 const expiry = fc.integer({ min: 0, max: 20 }).map((t) => t * 100);
 /** Expiries are drawn after `at`, so sessions start live and expire later in the sequence. */
 const expiring = <C extends { at: number; expiresAt: number }>(c: C): C => ({ ...c, expiresAt: c.at + c.expiresAt });
+const secondFactor = fc.record({ method: fc.constantFrom("totp" as const, "recovery_code" as const), verified: fc.boolean() });
 const weighted = (weight: number, arbitrary: fc.Arbitrary<AccountCommand>) => ({ weight, arbitrary });
 
 /**
@@ -29,6 +30,15 @@ export const command: fc.Arbitrary<AccountCommand> = fc.oneof(
     _tag: fc.constant("RegisterAccount"),
     accountId: fc.constantFrom("a1", "a2"),
     email: fc.constantFrom("x@e", "y@e"),
+  })),
+  weighted(2, fc.record({
+    _tag: fc.constant("RegisterServiceAccount"),
+    accountId: fc.constantFrom("a1", "a2"),
+    name: fc.constant("svc"),
+    clientId: client,
+    scopes,
+    roles: fc.subarray([...ROLES]),
+    grantorRoles: fc.subarray([...ROLES]),
   })),
   weighted(6, fc.record({
     _tag: fc.constant("GrantRole"),
@@ -57,6 +67,7 @@ export const command: fc.Arbitrary<AccountCommand> = fc.oneof(
     resource: fc.constant("https://r"),
     expiresAt: time,
     at: time,
+    amr: fc.constantFrom(["pwd"] as const, ["pwd", "otp"] as const),
   }).map(expiring)),
   weighted(12, fc.record({
     _tag: fc.constant("RefreshSession"),
@@ -65,6 +76,13 @@ export const command: fc.Arbitrary<AccountCommand> = fc.oneof(
     expiresAt: time,
     at: time,
   }).map(expiring)),
+  // Second factor and password change (domain/mfa.ts): enrollment common enough that the
+  // second-factor paths, their lockout and recovery-code counts are reached often.
+  weighted(3, fc.record({ _tag: fc.constant("EnableMfa"), recoveryCodes: fc.constantFrom(2, 10) })),
+  weighted(6, fc.record({ _tag: fc.constant("VerifySecondFactor"), proof: secondFactor, clientId: fc.option(client, { nil: null }), at: expiry })),
+  weighted(1, fc.record({ _tag: fc.constant("DisableMfa"), proof: secondFactor, at: expiry })),
+  weighted(1, fc.record({ _tag: fc.constant("RegenerateRecoveryCodes"), proof: secondFactor, count: fc.constant(10), at: expiry })),
+  weighted(2, fc.record({ _tag: fc.constant("ChangePassword"), currentPasswordMatches: fc.boolean(), keepSessionId: fc.option(session, { nil: null }), at: time })),
   weighted(4, fc.record({
     _tag: fc.constant("RevokeSession"),
     sessionId: session,

@@ -37,6 +37,7 @@ export const sessionStarted = (scopes: ReadonlyArray<string> = SCOPES, sessionId
   scopes: [...scopes],
   resource: RESOURCE,
   expiresAt: EXPIRES,
+  amr: ["pwd"],
 });
 
 /** A registered member with consent for CLIENT and a live session SESSION. */
@@ -63,6 +64,7 @@ export const startSession = (scopes: ReadonlyArray<string> = SCOPES, clientId = 
   resource: RESOURCE,
   expiresAt: EXPIRES,
   at: NOW,
+  amr: ["pwd"],
 });
 
 export const refresh = (generation: number, at = NOW, sessionId = SESSION): AccountCommand => ({
@@ -95,6 +97,7 @@ export const roleGranted = (role: Role, expiresAt: number | null = null): Accoun
 /** One command of every kind, for specs that must hold for all of them. */
 export const oneOfEach: ReadonlyArray<AccountCommand> = [
   register,
+  { _tag: "RegisterServiceAccount", accountId: ACCOUNT, name: "exporter", clientId: CLIENT, scopes: SCOPES, roles: ["auditor"], grantorRoles: ["admin"] },
   { _tag: "GrantRole", role: "admin", reason: "ADMIN_EMAILS", expiresAt: null },
   { _tag: "RecordLogin", passwordMatches: true, clientId: CLIENT, at: NOW },
   { _tag: "UnlockAccount", reason: "operator" },
@@ -107,4 +110,9 @@ export const oneOfEach: ReadonlyArray<AccountCommand> = [
   invoke("account.read_self"),
   expireDue(),
   closeAccount,
+  { _tag: "EnableMfa", recoveryCodes: 10 },
+  { _tag: "VerifySecondFactor", proof: { method: "totp", verified: true }, clientId: CLIENT, at: NOW },
+  { _tag: "DisableMfa", proof: { method: "totp", verified: true }, at: NOW },
+  { _tag: "RegenerateRecoveryCodes", proof: { method: "totp", verified: true }, count: 10, at: NOW },
+  { _tag: "ChangePassword", currentPasswordMatches: true, keepSessionId: null, at: NOW },
 ];

@@ -13,14 +13,17 @@ import { commands, run, time } from "./arbitraries.ts";
 /** Every typed refusal; the Record makes tsc fail here when AccountError gains a member. */
 const ERROR_TAGS: Record<AccountError["_tag"], true> = {
   AccountNotFound: true, AccountAlreadyRegistered: true, AccountClosed: true, ConsentMissing: true,
-  SessionNotLive: true, SessionAlreadyStarted: true, StaleRefresh: true,
+  SessionNotLive: true, SessionAlreadyStarted: true, StaleRefresh: true, RoleAboveGrantor: true,
+  MfaNotEnabled: true, MfaAlreadyEnabled: true,
 };
 
 /** Commands whose immediate retry must be a no-op; the others record every attempt. */
 const IDEMPOTENT: Record<AccountCommandType, boolean> = {
-  RegisterAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, GrantConsent: true,
+  RegisterAccount: true, RegisterServiceAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, GrantConsent: true,
   StartSession: true, RevokeSession: true, RevokeConsent: true, UnlockAccount: true,
   RecordLogin: false, DenyConsent: false, RefreshSession: false, InvokeTool: false,
+  // Every second-factor attempt and password change is recorded; enabling twice is refused.
+  EnableMfa: false, VerifySecondFactor: false, DisableMfa: false, RegenerateRecoveryCodes: false, ChangePassword: false,
 };
 
 /** Times at which liveness is probed: the command grid plus the far ends. */
@@ -66,13 +69,13 @@ describe("the account decider over random command sequences", () => {
       }
     })));
 
-  it("counts wrong-password failures since the last success or operator unlock (refusals while locked do not count)", () =>
+  it("counts wrong-password and wrong-second-factor failures since the last success or operator unlock (refusals while locked do not count)", () =>
     fc.assert(fc.property(commands, (cmds) => {
       const { state, events } = run(cmds);
       const lastReset = events.findLastIndex(
         (e) => e._tag === "LoginSucceeded" || (e._tag === "AccountUnlocked" && e.reason === "operator"),
       );
-      const failures = events.slice(lastReset + 1).filter((e) => e._tag === "LoginFailed" && e.reason === "invalid_password").length;
+      const failures = events.slice(lastReset + 1).filter((e) => e._tag === "LoginFailed" && e.reason !== "account_locked").length;
       expect(state.consecutiveFailedLogins).toBe(failures);
     })));
 

@@ -54,8 +54,8 @@ describe("the directory row follows the account's life", () => {
     { _tag: "RoleGranted", role: "auditor", reason: "audit", expiresAt: 5_000 },
     { _tag: "LoginFailed", reason: "invalid_password", failedAttempts: 1 },
     { _tag: "LoginSucceeded", clientId: null },
-    { _tag: "SessionStarted", sessionId: "s1", clientId: "c", scopes: [], resource: "r", expiresAt: 9 },
-    { _tag: "SessionStarted", sessionId: "s2", clientId: "c", scopes: [], resource: "r", expiresAt: 9 },
+    { _tag: "SessionStarted", sessionId: "s1", clientId: "c", scopes: [], resource: "r", expiresAt: 9, amr: ["pwd"] },
+    { _tag: "SessionStarted", sessionId: "s2", clientId: "c", scopes: [], resource: "r", expiresAt: 9, amr: ["pwd"] },
     { _tag: "SessionExpired", sessionId: "s1" },
     { _tag: "RoleExpired", role: "auditor" },
   ];

@@ -35,6 +35,27 @@ describe("RoleGranted v1 → v2", () => {
   });
 });
 
+/** SessionStarted as written before sessions recorded how the person signed in (schema v1). */
+const sessionStartedV1 = { _tag: "SessionStarted", sessionId: "s-1", clientId: "c", scopes: ["account:read"], resource: "https://r/mcp", expiresAt: 9 };
+
+describe("SessionStarted v1 → v2 (RFC 8176 amr)", () => {
+  it("upcasts a v1 session to amr [\"pwd\"]: before MFA every sign-in was a password", () =>
+    expect(upcast("SessionStarted", 1, sessionStartedV1)).toEqual({ ...sessionStartedV1, amr: ["pwd"] }));
+
+  it("decodes the upcast v1 session with the current AccountEvent schema", () =>
+    expect(decodeEvent(upcast("SessionStarted", 1, sessionStartedV1))).toEqual({ ...sessionStartedV1, amr: ["pwd"] }));
+
+  it("is needed: the current schema rejects a v1 session read as is", () =>
+    expect(() => decodeEvent(sessionStartedV1)).toThrow());
+
+  it("passes a v2 session through unchanged, one or two factors", () => {
+    for (const amr of [["pwd"], ["pwd", "otp"], []]) {
+      const v2 = { ...sessionStartedV1, amr };
+      expect(decodeEvent(upcast("SessionStarted", 2, v2))).toEqual(v2);
+    }
+  });
+});
+
 describe("upcast", () => {
   it("passes every event type at its current version through unchanged", () => {
     const data = { _tag: "X", some: "field" };
@@ -50,7 +71,7 @@ describe("upcast", () => {
   });
 
   it("throws UnknownEventVersion for a future version of a type that never changed shape", () =>
-    expect(() => upcast("SessionStarted", 2, {})).toThrow(UnknownEventVersion));
+    expect(() => upcast("SessionRevoked", 2, {})).toThrow(UnknownEventVersion));
 
   it("throws UnknownEventVersion for a version below any upcaster", () => {
     try {

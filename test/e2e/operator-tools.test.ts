@@ -273,21 +273,22 @@ describe("operator and auditor tools over the read models (SDK v1)", () => {
     memberEventsSnapshot = events;
   });
 
-  it("an owner whose token lacks audit:read is denied query_audit, with a reason naming the scope", async () => {
+  it("an owner whose token lacks audit:read is refused query_audit with a 403 insufficient_scope challenge (RFC 6750 §3.1)", async () => {
     ownerNoAudit = await authorize("owner, no audit:read", "signin", owner, NO_AUDIT_SCOPES);
     expect(consentScopes(ownerNoAudit.consent)).toEqual(["account:read", "accounts:read"]);
     expect(ownerNoAudit.me.roles).toContain("owner");
 
-    const reason = toolError(await ownerNoAudit.call("query_audit"), "query_audit without audit:read");
-    expect(reason).toContain("audit:read");
-    expect(reason).toMatch(/scope/i);
+    // The role allows it, so /mcp challenges before the tool runs (src/mcp/scope-challenge.ts).
+    // SDK v1 refreshes (same scope), retries once, and gives up on the second 403; the step-up
+    // through the pages is proven with SDK v2 in step-up.test.ts.
+    await expect(ownerNoAudit.call("query_audit")).rejects.toThrow(/403/);
     // The same token may list accounts: it is the scope that is missing, not the role.
     expect(accountsOf(await ownerNoAudit.call("list_accounts")).accounts.length).toBeGreaterThanOrEqual(1);
 
     const events = eventsOf(await ownerNoAudit.call("my_events", { limit: 100 })).events;
     const denied = toolInvoked(events, "query_audit", "denied");
-    expect(denied, eventsTable(events)).toHaveLength(1);
-    expect(String((denied[0]!.data as Json).reason)).toContain("audit:read");
+    expect(denied.length, eventsTable(events)).toBeGreaterThanOrEqual(1); // each challenged attempt is recorded
+    expect(String((denied[0]!.data as Json).reason)).toContain("missing scope audit:read");
     expect(toolInvoked(events, "list_accounts", "allowed").length, eventsTable(events)).toBeGreaterThanOrEqual(1);
   });
 

@@ -4,7 +4,7 @@
 // (RFC 6749 §4.1.2.1).
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, form, freshEmail, ORIGIN, pkcePair, registerClient, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
+import { answerConsent, call, consentFormOf, form, freshEmail, ORIGIN, pkcePair, registerClient, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
 
 const REGISTERED = "http://127.0.0.1:33418/callback";
 const OTHER_PORT = "http://127.0.0.1:51000/callback";
@@ -39,8 +39,7 @@ describe("RFC 8252 §7.3: a loopback redirect_uri registered with one port is ac
     const signIn = await (await call(authorizeUrl(OTHER_PORT, challenge))).text();
     const request = /name="request" value="([^"]+)"/.exec(signIn)![1]!;
     const consent = await call("/signup", form({ email: freshEmail(), password: "plum-Quartz-7-harbour", request }));
-    const ticket = /name="ticket" value="([^"]+)"/.exec(await consent.text())![1]!;
-    const allowed = await call("/consent", { ...form({ ticket, decision: "allow" }), redirect: "manual" });
+    const allowed = await answerConsent(await consentFormOf(consent), "allow");
     expect(allowed.status).toBe(302);
     const location = new URL(allowed.headers.get("location")!);
     expect(`${location.origin}${location.pathname}`).toBe(OTHER_PORT);
@@ -78,5 +77,57 @@ describe("RFC 8252 §7.3 + RFC 6749 §4.1.2.1: only the port may vary; anything 
     const page = await res.text();
     expect(page).toMatch(/<html/i);
     expect(page).not.toContain('autocomplete="current-password"');
+  });
+});
+
+describe("RFC 9207 §2: every authorization response carries iss, errors included", () => {
+  it("access_denied after Deny carries iss and state and no code", async () => {
+    const signIn = await (await call(authorizeUrl(REGISTERED))).text();
+    const request = /name="request" value="([^"]+)"/.exec(signIn)![1]!;
+    const consent = await call("/signup", form({ email: freshEmail(), password: "plum-Quartz-7-harbour", request }));
+    const denied = await answerConsent(await consentFormOf(consent), "deny");
+    expect(denied.status).toBe(302);
+    const location = new URL(denied.headers.get("location")!);
+    expect(location.searchParams.get("error")).toBe("access_denied");
+    expect(location.searchParams.get("iss")).toBe(ORIGIN);
+    expect(location.searchParams.get("state")).toBe("st-8252");
+    expect(location.searchParams.get("code")).toBeNull();
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ["response_type=token", { response_type: "token" }, "unsupported_response_type"],
+    ["code_challenge_method=plain", { code_challenge_method: "plain" }, "invalid_request"],
+    ["an unknown scope", { scope: "everything" }, "invalid_scope"],
+    ["prompt=none without a browser session", { prompt: "none" }, "login_required"],
+    ["max_age that is not a number", { max_age: "soon" }, "invalid_request"],
+  ])("%s → %s with iss", async (_name, params, error) => {
+    const url = new URL(authorizeUrl(REGISTERED), ORIGIN);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const res = await call(`${url.pathname}${url.search}`, { redirect: "manual" });
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get("location")!);
+    expect(location.searchParams.get("error")).toBe(error);
+    expect(location.searchParams.get("iss")).toBe(ORIGIN);
+  });
+});
+
+describe("RFC 8707 §2: a resource is the exact resource URI; a near miss on a path boundary is invalid_target", () => {
+  const nearMisses = [`${ORIGIN}/mcpx`, `${ORIGIN}/mcp/`, `${ORIGIN}/mcp/admin`, `${ORIGIN}/mc`, ORIGIN, `${ORIGIN}/`, `${ORIGIN}/mcp?x=1`, "https://warden.test.evil.example/mcp", "http://warden.test/mcp"];
+
+  it.each(nearMisses)("/authorize with resource=%s redirects with invalid_target, state and iss", async (resource) => {
+    const url = new URL(authorizeUrl(REGISTERED), ORIGIN);
+    url.searchParams.set("resource", resource);
+    const res = await call(`${url.pathname}${url.search}`, { redirect: "manual" });
+    const location = new URL(res.headers.get("location")!);
+    expect(location.searchParams.get("error")).toBe("invalid_target");
+    expect(location.searchParams.get("state")).toBe("st-8252");
+    expect(location.searchParams.get("iss")).toBe(ORIGIN);
+  });
+
+  it.each(nearMisses)("/token with resource=%s is 400 invalid_target", async (resource) => {
+    const res = await call("/token", form({ grant_type: "authorization_code", client_id: clientId, code: "x", redirect_uri: REGISTERED, code_verifier: "v".repeat(43), resource }));
+    expect(res.status).toBe(400);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toMatchObject({ error: "invalid_target" });
   });
 });

@@ -3,7 +3,7 @@
 // to an address the client did not register (RFC 6749 §4.1.2.1).
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, form, jsonBody, ORIGIN, pkcePair, registerClient, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
+import { answerConsent, call, consentFormOf, form, type ConsentForm, jsonBody, ORIGIN, pkcePair, registerClient, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
 
 const REDIRECT = "http://127.0.0.1:33418/callback";
 let clientId = "";
@@ -159,32 +159,32 @@ describe("pages answer bad form posts with a 4xx page", () => {
   });
 });
 
-/** A real consent ticket: /authorize → sign-up with the request ticket → consent page. */
-async function consentTicket(): Promise<string> {
+/** A real consent form: /authorize → sign-up with the request ticket → consent page (ticket, CSRF token, cookie). */
+async function consentTicket(): Promise<ConsentForm> {
   const page = await (await call(authorizeUrl({}))).text();
   const request = /name="request" value="([^"]+)"/.exec(page)?.[1];
   const email = `c-${crypto.randomUUID()}@example.com`;
   const consent = await call("/signup", form({ email, password: "plum-Quartz-7-harbour", request: request! }));
   expect(consent.status).toBe(200);
-  return /name="ticket" value="([^"]+)"/.exec(await consent.text())![1]!;
+  return consentFormOf(consent);
 }
 
 describe("the consent form refuses malformed answers with a 400 page and changes nothing", () => {
   it("a valid ticket with a repeated decision → 400, and the same ticket can still be answered once", async () => {
-    const ticket = await consentTicket();
-    const repeated = await call("/consent", { ...form([["ticket", ticket], ["decision", "allow"], ["decision", "deny"]]), redirect: "manual" });
+    const consent = await consentTicket();
+    const repeated = await answerConsent(consent, "allow", [["decision", "deny"]]);
     expect(repeated.status).toBe(400);
     expect(repeated.headers.get("location")).toBeNull();
-    const allowed = await call("/consent", { ...form({ ticket, decision: "allow" }), redirect: "manual" });
+    const allowed = await answerConsent(consent, "allow");
     expect(allowed.status).toBe(302);
     expect(new URL(allowed.headers.get("location")!).searchParams.get("code")).toBeTruthy();
   });
 
   it("a valid ticket with an unknown decision → 400; a ticket answered once cannot be answered again", async () => {
-    const ticket = await consentTicket();
-    expect((await call("/consent", form({ ticket, decision: "maybe" }))).status).toBe(400);
-    expect((await call("/consent", { ...form({ ticket, decision: "allow" }), redirect: "manual" })).status).toBe(302);
-    const again = await call("/consent", { ...form({ ticket, decision: "allow" }), redirect: "manual" });
+    const consent = await consentTicket();
+    expect((await answerConsent(consent, "maybe")).status).toBe(400);
+    expect((await answerConsent(consent, "allow")).status).toBe(302);
+    const again = await answerConsent(consent, "allow");
     expect(again.status).toBe(400);
     expect(again.headers.get("location")).toBeNull();
   });

@@ -93,7 +93,7 @@ describe("an idempotency key gives one effect and the first outcome", () => {
   it("a refusal is the first outcome too: retrying after the cause is fixed still returns the refusal", async () => {
     const { stub } = await registeredAccount();
     const key = crypto.randomUUID();
-    const start: AccountCommand = { _tag: "StartSession", sessionId: "s", clientId: "c", scopes: ["r"], resource: "x", expiresAt: Date.now() + 60_000, at: Date.now() };
+    const start: AccountCommand = { _tag: "StartSession", sessionId: "s", clientId: "c", scopes: ["r"], resource: "x", expiresAt: Date.now() + 60_000, at: Date.now(), amr: ["pwd"] };
     const refused = await run(stub, start, { idempotencyKey: key });
     expect(refused).toMatchObject({ ok: false, error: "ConsentMissing" });
     await run(stub, { _tag: "GrantConsent", clientId: "c", clientName: "C", redirectHost: "h", scopes: ["r"] });
@@ -166,7 +166,7 @@ describe("snapshots never change what a replay yields", () => {
     await stub.execute([{ command: { _tag: "GrantConsent", clientId: "c", clientName: "C", redirectHost: "h", scopes: ["r", "w"] }, actor }], meta());
     const sessionIds = ["s1", "s2", "s3"];
     for (const [i, id] of sessionIds.entries()) {
-      await stub.execute([{ command: { _tag: "StartSession", sessionId: id, clientId: "c", scopes: ["r"], resource: "x", expiresAt: now + 3_600_000 * (i + 1), at: now }, actor }], meta());
+      await stub.execute([{ command: { _tag: "StartSession", sessionId: id, clientId: "c", scopes: ["r"], resource: "x", expiresAt: now + 3_600_000 * (i + 1), at: now, amr: ["pwd"] }, actor }], meta());
     }
     for (let i = 0; i < 9; i++) await stub.recordLogin(i % 3 !== 0, null, meta());
     await stub.grantRole({ role: "operator", reason: "t", expiresAt: now + 7_200_000, actor: SYSTEM }, meta());

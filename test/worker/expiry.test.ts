@@ -27,7 +27,7 @@ async function withConsentedSession(stub: AccountStub, accountId: string, expire
   const result = await stub.execute(
     [
       { command: { _tag: "GrantConsent", clientId: "c", clientName: "C", redirectHost: "h", scopes: ["read"] }, actor },
-      { command: { _tag: "StartSession", sessionId, clientId: "c", scopes: ["read"], resource: "r", expiresAt, at: Date.now() }, actor },
+      { command: { _tag: "StartSession", sessionId, clientId: "c", scopes: ["read"], resource: "r", expiresAt, at: Date.now(), amr: ["pwd"] }, actor },
     ],
     meta(),
   );

@@ -236,3 +236,33 @@ export const failNext = (shard: ShardStub, n: number) =>
   runInDurableObject(shard as unknown as DurableObjectStub<ProjectionShard>, (instance: ProjectionShard) => {
     instance.failNextDeliveries = n;
   });
+
+// ---- Pages as a browser drives them (consent needs the browser-session cookie + CSRF token) ----
+
+/** The cookies a response sets, as a browser would send them back (`name=value; ...`); cleared ones dropped. */
+export const cookiesOf = (res: Response): string =>
+  res.headers
+    .getSetCookie()
+    .map((line) => line.split(";")[0]!.trim())
+    .filter((pair) => !pair.endsWith("="))
+    .join("; ");
+
+/** The consent form on a page (after sign-up or sign-in): its hidden fields and the cookie the response set. */
+export async function consentFormOf(res: Response, cookie = cookiesOf(res)) {
+  const page = await res.text();
+  const ticket = /name="ticket" value="([^"]+)"/.exec(page)?.[1];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+  if (!ticket || !csrf) throw new Error(`no consent form (status ${res.status}): ${page.slice(0, 300)}`);
+  return { ticket, csrf, cookie };
+}
+
+export type ConsentForm = Awaited<ReturnType<typeof consentFormOf>>;
+
+/** Posts the consent form from the browser that holds its cookie, as a same-origin form post. */
+export const answerConsent = (consent: ConsentForm, decision: string, fields: Array<[string, string]> = []) =>
+  call("/consent", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: consent.cookie },
+    body: new URLSearchParams([["ticket", consent.ticket], ["csrf", consent.csrf], ["decision", decision], ...fields]).toString(),
+    redirect: "manual",
+  });

@@ -11,7 +11,7 @@ import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SigningKeysObject } from "../../src/objects/signing-keys-object.ts";
-import { call, form, freshEmail, ORIGIN, pkcePair, registerClient, RESOURCE, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
+import { answerConsent, call, consentFormOf, form, freshEmail, ORIGIN, pkcePair, registerClient, RESOURCE, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
 
 const REDIRECT = "http://127.0.0.1:33418/callback";
 let clientId = "";
@@ -72,9 +72,7 @@ async function issuedAccessToken(): Promise<string> {
   expect(request).toBeTruthy();
   const consent = await call("/signup", form({ email: freshEmail(), password: "plum-Quartz-7-harbour", request: request! }));
   expect(consent.status).toBe(200);
-  const ticket = /name="ticket" value="([^"]+)"/.exec(await consent.text())?.[1];
-  expect(ticket).toBeTruthy();
-  const allowed = await call("/consent", { ...form({ ticket: ticket!, decision: "allow" }), redirect: "manual" });
+  const allowed = await answerConsent(await consentFormOf(consent), "allow");
   expect(allowed.status).toBe(302);
   const code = new URL(allowed.headers.get("location")!).searchParams.get("code")!;
   const res = await call("/token", form({ grant_type: "authorization_code", client_id: clientId, code, redirect_uri: REDIRECT, code_verifier: verifier }));

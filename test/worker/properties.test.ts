@@ -35,7 +35,7 @@ const command: fc.Arbitrary<AccountCommand> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ _tag: fc.constant("RecordLogin"), passwordMatches: fc.boolean(), clientId: fc.option(clientId, { nil: null }), at: time }) },
   { weight: 4, arbitrary: fc.record({ _tag: fc.constant("GrantConsent"), clientId, clientName: fc.constant("C"), redirectHost: fc.constant("h"), scopes }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("DenyConsent"), clientId, scopes }) },
-  { weight: 5, arbitrary: fc.record({ _tag: fc.constant("StartSession"), sessionId, clientId, scopes, resource: fc.constant("r"), at: time, expiresAt: span }).map((c) => ({ ...c, expiresAt: c.at + c.expiresAt })) },
+  { weight: 5, arbitrary: fc.record({ _tag: fc.constant("StartSession"), sessionId, clientId, scopes, resource: fc.constant("r"), at: time, expiresAt: span, amr: fc.constantFrom(["pwd"] as const, ["pwd", "otp"] as const) }).map((c) => ({ ...c, expiresAt: c.at + c.expiresAt })) },
   { weight: 3, arbitrary: fc.record({ _tag: fc.constant("RefreshSession"), sessionId, generation: fc.nat(2), at: time, expiresAt: span }).map((c) => ({ ...c, expiresAt: c.at + c.expiresAt })) },
   { weight: 2, arbitrary: fc.record({ _tag: fc.constant("RevokeSession"), sessionId, reason: fc.constantFrom("refresh_token_reused", "user_request", "authorization_code_reused") }) },
   { weight: 3, arbitrary: fc.record({ _tag: fc.constant("InvokeTool"), tool: fc.constant("t"), sessionId, permission: fc.constantFrom(...PERMISSIONS), requiredScope: fc.constantFrom("read", "write"), at: time }) },
@@ -68,13 +68,16 @@ function model(commands: ReadonlyArray<AccountCommand>) {
 function answers(state: AccountState, at: number) {
   const view = state.accountId === null || state.email === null ? null : (() => {
     const roles = activeRoles(state, at);
-    return { accountId: state.accountId, email: state.email, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed: state.closed };
+    return {
+      accountId: state.accountId, email: state.email, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed: state.closed,
+      mfaEnabled: state.mfaEnabled, passwordChangedAt: state.passwordChangedAt,
+    };
   })();
   const sessions = SESSION_IDS.map((id) => {
     const problem = sessionProblem(state, id, at);
     if (problem || !view) return { live: false, reason: problem ?? "unknown" };
     const s = state.sessions.get(id)!;
-    return { live: true, account: view, scopes: s.scopes, clientId: s.clientId };
+    return { live: true, account: view, scopes: s.scopes, clientId: s.clientId, amr: s.amr };
   });
   return { view, sessions };
 }
@@ -162,7 +165,7 @@ describe("random command sequences through the real AccountObject", () => {
       { _tag: "RegisterAccount", accountId: ids.me, email: `${ids.me}@example.com` },
       { _tag: "GrantConsent", clientId: "c2", clientName: "C", redirectHost: "h", scopes: [] },
       { _tag: "GrantRole", role: "owner", reason: "p", expiresAt: BASE },
-      { _tag: "StartSession", sessionId: "s1", clientId: "c2", scopes: [], resource: "r", at: BASE, expiresAt: BASE + 600 },
+      { _tag: "StartSession", sessionId: "s1", clientId: "c2", scopes: [], resource: "r", at: BASE, expiresAt: BASE + 600, amr: ["pwd"] },
     ];
     for (const command of commands) expect((await stub.execute([{ command, actor }], meta())).ok).toBe(true);
     const at = BASE + 100; // the owner role has expired, the session is live
