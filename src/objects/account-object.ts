@@ -6,10 +6,10 @@
 // gate never lets a second request decide against stale state.
 
 import { DurableObject } from "cloudflare:workers";
-import { activeRoles, nextDueAt, sessionProblem, type AccountState } from "../../domain/account.ts";
+import { nextDueAt, sessionProblem, type AccountState } from "../../domain/account.ts";
 import type { AccountCommand } from "../../domain/commands.ts";
 import { SYSTEM, type Actor, type StoredEvent } from "../../domain/events.ts";
-import { permissionsOf, sortRoles, type Role } from "../../domain/roles.ts";
+import type { Role } from "../../domain/roles.ts";
 import { targetsFor } from "../../projections/sharding.ts";
 import type { Env } from "../env.ts";
 import type { PasswordHash } from "../password.ts";
@@ -21,30 +21,14 @@ import { deliverPending } from "./account-delivery.ts";
 import { AccountLog, type Executed, type ExecuteOptions, type RequestMeta, type Stamped } from "./account-log.ts";
 import { changePassword, mfaRequest, type MfaContext, type MfaRequest, type MfaResults } from "./account-mfa.ts";
 import { MfaSecrets } from "../store/mfa-secrets.ts";
-import { exchangeCode, issueCode, rotateRefreshToken, type CodeGrant, type CodeRequest, type IssuedSession, type TokenOutcome } from "./account-tokens.ts";
+import { approveConsent, denyConsent, exchangeCode, rotateRefreshToken, type CodeGrant, type CodeRequest, type IssuedSession, type TokenOutcome } from "./account-tokens.ts";
 import { GENESIS_HASH } from "../store/event-store.ts";
+import { introspectSession, revokeToken, supersedeRevoked } from "./account-sessions.ts";
+import { callerViewOf, liveSessionsOf, resumeStatusOf, viewOf, type AccountView, type CallerView } from "./account-views.ts";
 
 export type { Executed, RequestMeta } from "./account-log.ts";
 
-export interface AccountView {
-  readonly accountId: string;
-  readonly email: string;
-  readonly roles: ReadonlyArray<Role>;
-  readonly permissions: ReadonlyArray<string>;
-  readonly closed: boolean;
-  /** Second factor enrolled, and when the password last changed (browser sessions check both). */
-  readonly mfaEnabled?: boolean;
-  readonly passwordChangedAt?: number | null;
-}
-
-/** A service account as tools see it: no email, and the one client acting as it. */
-export interface ServiceAccountView extends Omit<AccountView, "email"> {
-  readonly email: null;
-  readonly service: { readonly name: string; readonly clientId: string };
-}
-
-/** Whoever holds a session: a person or a service account. */
-export type CallerView = AccountView | ServiceAccountView;
+export type { AccountView, CallerView, ServiceAccountView } from "./account-views.ts";
 
 export type ServiceSessionOutcome = { readonly ok: true; readonly sessionId: string; readonly accountId: string } | { readonly ok: false; readonly reason: string };
 
@@ -196,30 +180,16 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   view(at = Date.now()): AccountView | null {
-    const { accountId, email, closed } = this.state;
-    if (accountId === null || email === null) return null;
-    const roles = activeRoles(this.state, at);
-    const { mfaEnabled, passwordChangedAt } = this.state;
-    return { accountId, email, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed, mfaEnabled, passwordChangedAt };
+    return viewOf(this.state, at);
   }
 
-  /**
-   * A browser sign-in session resuming at /authorize (src/pages/browser-session.ts): the account
-   * now, whether a lockout runs, and the scopes already consented to for `clientId`.
-   */
+  /** A browser sign-in session resuming at /authorize: the account, any lockout, consented scopes. */
   resumeStatus(clientId: string, at = Date.now()) {
-    const account = this.view(at);
-    if (!account) return null;
-    const { lockedUntil, consents } = this.state;
-    return { account, locked: lockedUntil !== null && at < lockedUntil, consented: [...(consents.get(clientId) ?? [])] };
+    return resumeStatusOf(this.state, clientId, at);
   }
 
-  /** The holder of a session: a person's view, or a service account's (which has no email). */
   callerView(at = Date.now()): CallerView | null {
-    const { accountId, service, closed } = this.state;
-    if (accountId === null || service === null) return this.view(at);
-    const roles = activeRoles(this.state, at);
-    return { accountId, email: null, service: { name: service.name, clientId: service.clientId }, roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort(), closed };
+    return callerViewOf(this.state, at);
   }
 
   /** An operator (the actor) creates a service account for a client_credentials client. */
@@ -265,28 +235,12 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Consent was given on the consent page: record it and issue a single-use code. */
   approve(request: CodeRequest, meta: RequestMeta): TokenOutcome<{ code: string }> {
-    if (this.consentAnswered(request.ticketId)) return { ok: false, reason: "ticket_used" };
-    const consent = this.execute(
-      [{ command: { _tag: "GrantConsent", clientId: request.clientId, clientName: request.clientName, redirectHost: request.redirectHost, scopes: request.scopes }, actor: this.user() }],
-      meta,
-      { idempotencyKey: `consent:${request.ticketId}` },
-    );
-    if (!consent.ok) return { ok: false, reason: "account_not_found" };
-    return { ok: true, value: issueCode(this.secrets, request, meta.at, this.state.accountId!) };
+    return this.log.empty ? { ok: false, reason: "account_not_found" } : approveConsent(this.tokenContext(meta), request);
   }
 
   /** The consent page was answered "deny"; like "allow", a ticket is answered only once. */
   deny(input: { ticketId: string; clientId: string; scopes: ReadonlyArray<string> }, meta: RequestMeta): TokenOutcome<null> {
-    if (this.consentAnswered(input.ticketId)) return { ok: false, reason: "ticket_used" };
-    const denied = this.execute([{ command: { _tag: "DenyConsent", clientId: input.clientId, scopes: input.scopes }, actor: this.user() }], meta, {
-      idempotencyKey: `consent:${input.ticketId}`,
-    });
-    return denied.ok ? { ok: true, value: null } : { ok: false, reason: "account_not_found" };
-  }
-
-  private consentAnswered(ticketId: string): boolean {
-    if (this.log.empty) return false;
-    return this.secrets.ticketUsed(ticketId) || this.log.answered(`consent:${ticketId}`);
+    return this.log.empty ? { ok: false, reason: "account_not_found" } : denyConsent(this.tokenContext(meta), input);
   }
 
   redeemCode(grant: CodeGrant, meta: RequestMeta): TokenOutcome<IssuedSession> {
@@ -306,45 +260,25 @@ export class AccountObject extends DurableObject<Env> {
       at: meta.at,
       run: (command: AccountCommand, actor: Actor = this.user()) => this.execute([{ command, actor }], meta),
       runAsSystem: (command: AccountCommand) => this.execute([{ command, actor: SYSTEM }], meta),
+      runKeyed: (command: AccountCommand, idempotencyKey: string) => this.execute([{ command, actor: this.user() }], meta, { idempotencyKey }),
+      answered: (key: string) => this.log.answered(key),
       transaction: <T>(fn: () => T) => this.ctx.storage.transactionSync(fn),
     };
   }
 
-  /**
-   * RFC 7009: a client revokes a token it holds. A refresh token or an access token ends its
-   * whole session (the refresh family and every JWT of it). Unknown tokens change nothing;
-   * a token of another client is refused and changes nothing.
-   */
+  /** RFC 7009: a client revokes a token it holds (src/objects/account-sessions.ts). */
   revokeToken(input: { refreshToken?: string; sessionId?: string; clientId: string }, meta: RequestMeta): "revoked" | "unknown" | "not_yours" {
-    if (this.log.empty) return "unknown";
-    const sessionId = input.refreshToken ? this.secrets.findRefreshToken(input.refreshToken)?.session_id : input.sessionId;
-    const session = sessionId ? this.state.sessions.get(sessionId) : undefined;
-    if (!session) return "unknown";
-    if (session.clientId !== input.clientId) return "not_yours";
-    if (!session.revoked) {
-      this.execute([{ command: { _tag: "RevokeSession", sessionId: session.sessionId, reason: "client_revocation" }, actor: { kind: "client", id: input.clientId } }], meta);
-    }
-    this.secrets.supersedeSession(session.sessionId, meta.at);
-    return "revoked";
+    return this.log.empty ? "unknown" : revokeToken(this.tokenContext(meta), input);
   }
 
-  /** RFC 7662: what a token stands for, if it is active now (live session, current refresh token). */
+  /** RFC 7662: what a token stands for, if it is active now. */
   introspect(input: { refreshToken?: string; sessionId?: string }, at: number) {
-    if (this.log.empty) return null;
-    const row = input.refreshToken ? this.secrets.findRefreshToken(input.refreshToken) : null;
-    if (input.refreshToken && (!row || row.superseded_at !== null)) return null;
-    const sessionId = row?.session_id ?? input.sessionId;
-    const session = sessionId ? this.state.sessions.get(sessionId) : undefined;
-    if (!session || sessionProblem(this.state, session.sessionId, at) !== null) return null;
-    return { accountId: this.state.accountId!, sessionId: session.sessionId, clientId: session.clientId, scopes: session.scopes, expiresAt: session.expiresAt };
+    return this.log.empty ? null : introspectSession({ secrets: this.secrets, state: () => this.state, at }, input);
   }
 
-  /** The user's live sessions (not revoked, not expired at `at`), newest expiry first. */
+  /** The user's live sessions, newest expiry first. */
   listSessions(at: number) {
-    return [...this.state.sessions.values()]
-      .filter((s) => sessionProblem(this.state, s.sessionId, at) === null)
-      .map((s) => ({ sessionId: s.sessionId, clientId: s.clientId, scopes: s.scopes, expiresAt: s.expiresAt, refreshes: s.generation, amr: s.amr }))
-      .sort((a, b) => b.expiresAt - a.expiresAt);
+    return liveSessionsOf(this.state, at);
   }
 
   /** The user ends one of their own sessions: its refresh tokens die, its JWTs stop at the next request. */
@@ -352,8 +286,7 @@ export class AccountObject extends DurableObject<Env> {
     const result = this.execute([{ command: { _tag: "RevokeSession", sessionId, reason: "user_request" }, actor: this.user() }], meta, {
       idempotencyKey: `${meta.requestId}:revoke-session`,
     });
-    if (result.ok) this.secrets.supersedeSession(sessionId, meta.at);
-    return result;
+    return supersedeRevoked({ secrets: this.secrets, at: meta.at }, result);
   }
 
   listConsents() {
@@ -365,10 +298,7 @@ export class AccountObject extends DurableObject<Env> {
     const result = this.execute([{ command: { _tag: "RevokeConsent", clientId }, actor: this.user() }], meta, {
       idempotencyKey: `${meta.requestId}:revoke-consent`,
     });
-    if (result.ok) {
-      for (const { data } of result.events) if (data._tag === "SessionRevoked") this.secrets.supersedeSession(data.sessionId, meta.at);
-    }
-    return result;
+    return supersedeRevoked({ secrets: this.secrets, at: meta.at }, result);
   }
 
   /** Asked on every MCP request: is this session live, and who is it? */

@@ -75,6 +75,10 @@ export interface TokenContext {
   readonly at: number;
   readonly run: (command: AccountCommand, actor?: Actor) => Executed;
   readonly runAsSystem: (command: AccountCommand) => Executed;
+  /** Runs a command under an idempotency key (a consent ticket is answered once). */
+  readonly runKeyed: (command: AccountCommand, idempotencyKey: string) => Executed;
+  /** Whether an idempotency key already has an outcome. */
+  readonly answered: (idempotencyKey: string) => boolean;
   readonly transaction: <T>(fn: () => T) => T;
 }
 
@@ -94,6 +98,25 @@ export function issueCode(secrets: AccountSecrets, request: CodeRequest, at: num
     amr: JSON.stringify(request.amr ?? ["pwd"]),
   });
   return { code };
+}
+
+/** A consent ticket is answered once: allow (code issued) or deny, never both, never twice. */
+const consentAnswered = (ctx: TokenContext, ticketId: string) => ctx.secrets.ticketUsed(ticketId) || ctx.answered(`consent:${ticketId}`);
+
+/** Allow: record the consent and issue a single-use code (RFC 6749 §4.1.2). */
+export function approveConsent(ctx: TokenContext, request: CodeRequest): TokenOutcome<{ code: string }> {
+  if (consentAnswered(ctx, request.ticketId)) return { ok: false, reason: "ticket_used" };
+  const { clientId, clientName, redirectHost, scopes } = request;
+  const consent = ctx.runKeyed({ _tag: "GrantConsent", clientId, clientName, redirectHost, scopes }, `consent:${request.ticketId}`);
+  if (!consent.ok) return { ok: false, reason: "account_not_found" };
+  return { ok: true, value: issueCode(ctx.secrets, request, ctx.at, ctx.state().accountId!) };
+}
+
+/** Deny: recorded, and the ticket is spent like an allow. */
+export function denyConsent(ctx: TokenContext, input: { ticketId: string; clientId: string; scopes: ReadonlyArray<string> }): TokenOutcome<null> {
+  if (consentAnswered(ctx, input.ticketId)) return { ok: false, reason: "ticket_used" };
+  const denied = ctx.runKeyed({ _tag: "DenyConsent", clientId: input.clientId, scopes: input.scopes }, `consent:${input.ticketId}`);
+  return denied.ok ? { ok: true, value: null } : { ok: false, reason: "account_not_found" };
 }
 
 export function exchangeCode(ctx: TokenContext, grant: CodeGrant): TokenOutcome<IssuedSession> {
