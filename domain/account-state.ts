@@ -13,8 +13,6 @@ export interface SessionState {
   readonly expiresAt: number;
   readonly generation: number;
   readonly revoked: boolean;
-  /** SessionExpired was recorded (the alarm saw it pass expiresAt). */
-  readonly expired: boolean;
   /** How the person signed in (RFC 8176): ["pwd"] or ["pwd", "otp"]; kept across refreshes. */
   readonly amr: ReadonlyArray<AuthMethod>;
 }
@@ -35,6 +33,12 @@ export interface AccountState {
   readonly closed: boolean;
   /** clientId → scopes the user consented to for that client. */
   readonly consents: ReadonlyMap<string, ReadonlyArray<string>>;
+  /**
+   * Sessions whose end has not been recorded yet: live ones, and revoked or lapsed ones until
+   * the alarm records SessionExpired for them, which removes them. A service account starts a
+   * session per access token, so keeping ended ones would grow state (and every snapshot and
+   * wake-up fold) without bound; this way it holds about one session lifetime's worth.
+   */
   readonly sessions: ReadonlyMap<string, SessionState>;
   readonly consecutiveFailedLogins: number;
   /** Sign-in is refused until this time (a recorded lockout), or null. */
@@ -72,9 +76,10 @@ export const sessionProblem = (
   at: number,
 ): "unknown" | "revoked" | "expired" | null => {
   const session = state.sessions.get(sessionId);
+  // Also a session whose expiry was recorded: it left state (evolve, SessionExpired).
   if (!session) return "unknown";
   if (session.revoked || state.closed) return "revoked";
-  if (session.expired || session.expiresAt <= at) return "expired";
+  if (session.expiresAt <= at) return "expired";
   return null;
 };
 
@@ -87,9 +92,8 @@ export const nextDueAt = (state: AccountState): number | null => {
   if (state.closed || state.accountId === null) return null;
   const times = [...state.roleExpiries.values()];
   if (state.lockedUntil !== null) times.push(state.lockedUntil);
-  for (const session of state.sessions.values()) {
-    if (!session.revoked && !session.expired) times.push(session.expiresAt);
-  }
+  // Revoked sessions count too: recording their expiry is what removes them from state.
+  for (const session of state.sessions.values()) times.push(session.expiresAt);
   return times.length === 0 ? null : Math.min(...times);
 };
 
@@ -119,8 +123,14 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
       roleExpiries.delete(event.role);
       return { ...state, roles: state.roles.filter((r) => r !== event.role), roleExpiries };
     }
-    case "SessionExpired":
-      return withSession(state, event.sessionId, (s) => ({ ...s, expired: true }));
+    case "SessionExpired": {
+      // An expired session can never be used again (nothing un-expires it), so it leaves
+      // state: only events decide this, never a clock, so replay and snapshots agree.
+      if (!state.sessions.has(event.sessionId)) return state;
+      const sessions = new Map(state.sessions);
+      sessions.delete(event.sessionId);
+      return { ...state, sessions };
+    }
     case "AccountClosed":
       return { ...state, closed: true };
     case "LoginSucceeded":
@@ -153,7 +163,6 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
         expiresAt: event.expiresAt,
         generation: 0,
         revoked: false,
-        expired: false,
         amr: event.amr,
       });
       return { ...state, sessions };

@@ -33,8 +33,10 @@ const covers = (granted: ReadonlyArray<string> | undefined, wanted: ReadonlyArra
   granted !== undefined && wanted.every((s) => granted.includes(s));
 const dueExpiries = (state: AccountState, at: number): AccountEvent[] => [
   ...(state.lockedUntil !== null && state.lockedUntil <= at ? [{ _tag: "AccountUnlocked", reason: "expired" } as const] : []),
+  // Revoked sessions too: a revoked session is kept (so its tokens are refused as "revoked")
+  // only until its expiry; recording the expiry removes it from state (account-state.ts).
   ...[...state.sessions.values()]
-    .filter((s) => !s.revoked && !s.expired && s.expiresAt <= at)
+    .filter((s) => s.expiresAt <= at)
     .map((s): AccountEvent => ({ _tag: "SessionExpired", sessionId: s.sessionId })),
   ...[...state.roleExpiries.entries()]
     .filter(([, expiresAt]) => expiresAt <= at)
@@ -107,7 +109,7 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
 
     case "RevokeConsent": {
       if (!state.consents.has(command.clientId)) return nothing;
-      const sessions = [...state.sessions.values()].filter((s) => s.clientId === command.clientId && !s.revoked && !s.expired);
+      const sessions = [...state.sessions.values()].filter((s) => s.clientId === command.clientId && !s.revoked);
       return emit(
         { _tag: "ConsentRevoked", clientId: command.clientId },
         ...sessions.map((s): AccountEvent => ({ _tag: "SessionRevoked", sessionId: s.sessionId, reason: "consent_revoked" })),
@@ -115,6 +117,9 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
     }
 
     case "StartSession": {
+      // Ids of sessions whose expiry was recorded are forgotten (keeping them would keep state
+      // growing), so reuse of such an id is not refused here. None comes back: the server mints
+      // every session id with crypto.randomUUID() (122 random bits), never takes one from a client.
       const existing = state.sessions.get(command.sessionId);
       if (existing) {
         return existing.clientId === command.clientId

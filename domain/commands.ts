@@ -36,7 +36,7 @@ export type AccountCommand =
       /** null grants the role permanently; a time makes it expire then (via the alarm). */
       readonly expiresAt: number | null;
     }
-  /** Records every expiry due at `at` (sessions, time-bound roles); safe to run twice. */
+  /** Records every expiry due at `at` (sessions, revoked ones too; time-bound roles); safe to run twice. */
   | { readonly _tag: "ExpireDue"; readonly at: number }
   | { readonly _tag: "CloseAccount"; readonly reason: string }
   /** The edge verified the password against the credentials table; the decider records the outcome. */

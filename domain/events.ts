@@ -62,7 +62,11 @@ export const AccountEvent = Schema.TaggedUnion({
     /** v2: how the person signed in (RFC 8176); v1 rows are upcast as ["pwd"]. */
     amr: Schema.Array(AuthMethod),
   },
-  /** A session reached its expiry without being refreshed (recorded by the account's alarm). */
+  /**
+   * A session reached its expiry (recorded by the account's alarm), revoked or not (a revoked
+   * one since state v4); it then leaves the account's state. Logs from before v4 have none for
+   * revoked sessions: the first alarm after upgrade records them.
+   */
   SessionExpired: { sessionId: Schema.String },
   TokenRefreshed: { sessionId: Schema.String, generation: Schema.Number, expiresAt: Schema.Number },
   SessionRevoked: {

@@ -54,7 +54,7 @@ export const decideMfa = (command: MfaCommand, state: AccountState): Decision =>
         return emit(...expiredLock(state), ...failedAttempt(state, command.at, "invalid_password"));
       }
       const others = [...state.sessions.values()].filter(
-        (s) => s.sessionId !== command.keepSessionId && !s.revoked && !s.expired && s.expiresAt > command.at,
+        (s) => s.sessionId !== command.keepSessionId && !s.revoked && s.expiresAt > command.at,
       );
       return emit(
         ...expiredLock(state),

@@ -6,8 +6,12 @@
 import type { AccountState, SessionState } from "./account.ts";
 import type { Role } from "./roles.ts";
 
-/** v2: lockedUntil (lockout). v3: mfaEnabled, recoveryCodesRemaining, passwordChangedAt, each session's amr. */
-export const STATE_VERSION = 3;
+/**
+ * v2: lockedUntil (lockout). v3: mfaEnabled, recoveryCodesRemaining, passwordChangedAt, each session's amr.
+ * v4: a session leaves state once its expiry is recorded (no `expired` flag); v3 snapshots still
+ * hold expired sessions a replay would drop, so they are ignored and rebuilt.
+ */
+export const STATE_VERSION = 4;
 
 interface EncodedState {
   readonly accountId: string | null;

@@ -69,8 +69,12 @@ describe("ExpireDue", () => {
     given(...withLiveSession, roleGranted("operator", ROLE_EXPIRES), sessionExpired, roleExpired("operator"))
       .when(expireDue(EXPIRES + 1_000))
       .thenNothing());
-  it("stays quiet for a revoked session past its expiry", () =>
-    given(...withLiveSession, revoked).when(expireDue(EXPIRES)).thenNothing());
+  it("records a revoked session past its expiry too (that is what removes it from state)", () =>
+    given(...withLiveSession, revoked).when(expireDue(EXPIRES)).then(sessionExpired));
+  it("stays quiet for a revoked session before its expiry", () =>
+    given(...withLiveSession, revoked).when(expireDue(EXPIRES - 1)).thenNothing());
+  it("stays quiet when run twice over a revoked session: its recorded expiry removed it", () =>
+    given(...withLiveSession, revoked, sessionExpired).when(expireDue(EXPIRES + 1_000)).thenNothing());
   it("stays quiet for a session refreshed past the time", () =>
     given(...withLiveSession, refreshed(EXPIRES + 1_000)).when(expireDue(EXPIRES)).thenNothing());
   it("never expires a permanent role", () =>
@@ -82,10 +86,10 @@ describe("ExpireDue", () => {
     expect(state.roles).toEqual(["member"]);
     expect(state.roleExpiries.size).toBe(0);
   });
-  it("leaves a recorded session expired even when asked about an earlier time", () => {
+  it("leaves a recorded session dead even when asked about an earlier time (it is gone: unknown)", () => {
     const state = given(...withLiveSession, sessionExpired).state;
-    expect(sessionProblem(state, SESSION, NOW)).toBe("expired");
-    expect(given(...withLiveSession, sessionExpired).when(refresh(0)).thenFails("SessionNotLive").reason).toBe("expired");
+    expect(sessionProblem(state, SESSION, NOW)).toBe("unknown");
+    expect(given(...withLiveSession, sessionExpired).when(refresh(0)).thenFails("SessionNotLive").reason).toBe("unknown");
   });
 });
 
@@ -129,9 +133,10 @@ describe("nextDueAt", () => {
       .toBe(NOW + 1));
   it("follows a refreshed session's new expiry", () =>
     expect(nextDueAt(given(...withLiveSession, refreshed(EXPIRES + 1_000)).state)).toBe(EXPIRES + 1_000));
-  it("ignores revoked and already-expired sessions", () => {
-    expect(nextDueAt(given(...withLiveSession, revoked).state)).toBeNull();
+  it("counts a revoked session's expiry (recording it removes the session) and ignores recorded expiries", () => {
+    expect(nextDueAt(given(...withLiveSession, revoked).state)).toBe(EXPIRES);
     expect(nextDueAt(given(...withLiveSession, sessionExpired).state)).toBeNull();
+    expect(nextDueAt(given(...withLiveSession, revoked, sessionExpired).state)).toBeNull();
   });
   it("moves on to the next expiry once ExpireDue recorded the earliest", () =>
     expect(nextDueAt(given(...withLiveSession, roleGranted("operator", ROLE_EXPIRES), roleExpired("operator")).state))

@@ -79,15 +79,18 @@ describe("the account decider over random command sequences", () => {
       expect(state.consecutiveFailedLogins).toBe(failures);
     })));
 
-  it("never lowers a session's generation, un-revokes it, un-expires it, or reopens an account", () =>
+  it("never lowers a session's generation, un-revokes it, or reopens an account; a session leaves state only by its recorded SessionExpired", () =>
     fc.assert(fc.property(commands, (cmds) => {
-      for (const { before, after } of run(cmds).steps) {
+      for (const { before, emitted, after } of run(cmds).steps) {
         if (before.closed) expect(after.closed).toBe(true);
         for (const [id, was] of before.sessions) {
           const now = after.sessions.get(id);
-          expect(now?.generation).toBeGreaterThanOrEqual(was.generation);
-          if (was.revoked) expect(now?.revoked).toBe(true);
-          if (was.expired) expect(now?.expired).toBe(true);
+          if (now === undefined) {
+            expect(emitted).toContainEqual({ _tag: "SessionExpired", sessionId: id });
+            continue;
+          }
+          expect(now.generation).toBeGreaterThanOrEqual(was.generation);
+          if (was.revoked) expect(now.revoked).toBe(true);
         }
       }
     })));

@@ -8,7 +8,7 @@ import { directoryShard, drainOutbox, meta, registeredAccount } from "./helpers.
 
 const types = (r: { ok: boolean; events?: ReadonlyArray<{ type: string }> }) => (r.ok && r.events ? r.events.map((e) => e.type) : []);
 
-describe("brute-force protection per account", () => {
+describe("NIST SP 800-63B §5.2.2: progressive per-account lockout", () => {
   it("locks on the 5th consecutive failure and refuses the right password while locked", async () => {
     const { stub } = await registeredAccount();
     for (let i = 0; i < 4; i++) expect(types(await stub.recordLogin(false, null, meta()))).toEqual(["LoginFailed"]);

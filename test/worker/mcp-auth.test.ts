@@ -186,7 +186,7 @@ describe("RFC 8725 §3 + RFC 9068 §4: a token we did not issue for this resourc
   });
 });
 
-describe("revocation takes effect on the next request", () => {
+describe("RFC 7009 §2.1 + MCP authorization: revocation takes effect on the next request", () => {
   it("a valid token for a live session is served; after the session is revoked the same token is refused", async () => {
     const { accountId, stub } = await registeredAccount();
     const request = codeRequest();

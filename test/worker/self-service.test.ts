@@ -7,7 +7,7 @@ import { issueSession, meta, registeredAccount } from "./helpers.ts";
 
 const issue = (stub: Awaited<ReturnType<typeof registeredAccount>>["stub"], clientId: string) => issueSession(stub, { clientId });
 
-describe("revoke_session", () => {
+describe("self-service sessions (MCP tool revoke_session, RFC 7009 semantics)", () => {
   it("ends the session at once and kills its refresh token; other sessions live on", async () => {
     const { stub } = await registeredAccount();
     const one = await issue(stub, "client-a");
@@ -32,7 +32,7 @@ describe("revoke_session", () => {
   });
 });
 
-describe("revoke_consent", () => {
+describe("self-service consents (MCP tool revoke_consent)", () => {
   it("withdraws one client's consent and ends that client's sessions only", async () => {
     const { stub } = await registeredAccount();
     const a = await issue(stub, "client-a");

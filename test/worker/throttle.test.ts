@@ -10,7 +10,7 @@ beforeAll(warmUp, WARM_UP_TIMEOUT_MS);
 const bucketFor = () => env.THROTTLE.get(env.THROTTLE.idFromName(`198.51.100.${Math.floor(Math.random() * 250)}-${crypto.randomUUID()}`));
 const policy = { capacity: 3, refillPerSecond: 1 / 6 };
 
-describe("per-client-IP throttling", () => {
+describe("RFC 6585 §4: per-client-IP throttling (token buckets)", () => {
   it("allows a burst of `capacity`, then refuses with the seconds until a token is back", async () => {
     const stub = bucketFor();
     const t0 = 1_000_000;
