@@ -52,6 +52,16 @@ export async function newPage(browser: Browser): Promise<Page> {
   return context.newPage();
 }
 
+/** Runs `body` on a fresh page (no cookies) and closes its context whatever happens. */
+export async function withPage<T>(browser: Browser, body: (page: Page) => Promise<T>): Promise<T> {
+  const page = await newPage(browser);
+  try {
+    return await body(page);
+  } finally {
+    await page.context().close();
+  }
+}
+
 export const SCREENSHOT_DIR = join(projectRoot, "test-output", "screenshots");
 
 /**

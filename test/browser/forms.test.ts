@@ -5,7 +5,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PASSWORD_MIN } from "../../domain/credentials.ts";
-import { newPage, screenshot } from "./chromium.ts";
+import { screenshot, withPage as withBrowserPage } from "./chromium.ts";
 import { newAuthorization, randomEmail, randomPassword, startStack, type Stack } from "./harness.ts";
 import { consentHeading, openAuthorization, pressButton, signUpByKeyboard, signUpHeading } from "./keyboard.ts";
 import { formsView, type FormView, type PageFormsView } from "./password-manager.ts";
@@ -20,15 +20,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Runs `body` on a fresh page and closes its context whatever happens. */
-async function withPage<T>(body: (page: Page) => Promise<T>): Promise<T> {
-  const page = await newPage(stack.browser);
-  try {
-    return await body(page);
-  } finally {
-    await page.context().close();
-  }
-}
+/** A fresh page in this file's browser, closed whatever happens. */
+const withPage = <T>(body: (page: Page) => Promise<T>) => withBrowserPage(stack.browser, body);
 
 async function signInPageView(page: Page): Promise<PageFormsView> {
   await openAuthorization(page, (await newAuthorization(stack)).url);

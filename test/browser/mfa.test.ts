@@ -6,7 +6,7 @@
 
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { focusedLabel, newPage, screenshot, tabTo } from "./chromium.ts";
+import { focusedLabel, screenshot, tabTo, withPage as withBrowserPage } from "./chromium.ts";
 import { newAuthorization, randomEmail, randomPassword, redeemCode, startStack, whoami, type Stack } from "./harness.ts";
 import { answerConsentByKeyboard, consentHeading, openAuthorization, pressButton, signInByKeyboard, signUpByKeyboard } from "./keyboard.ts";
 import { formsView } from "./password-manager.ts";
@@ -47,15 +47,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Runs `body` on a fresh page (no cookies) and closes its context whatever happens. */
-async function withPage<T>(body: (page: Page) => Promise<T>): Promise<T> {
-  const page = await newPage(stack.browser);
-  try {
-    return await body(page);
-  } finally {
-    await page.context().close();
-  }
-}
+/** A fresh page in this file's browser, closed whatever happens. */
+const withPage = <T>(body: (page: Page) => Promise<T>) => withBrowserPage(stack.browser, body);
 
 /** Types into the field labelled `label` after Tab reaches it. */
 async function typeCode(page: Page, label: string, code: string) {

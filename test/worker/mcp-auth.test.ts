@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, importJWK, SignJWT, UnsecuredJWT, type JWTPayload } from "jose";
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { accountStub, call, codeRequest, meta, ORIGIN, registeredAccount, RESOURCE, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
+import { accountStub, call, codeRequest, issueSession, meta, ORIGIN, registeredAccount, RESOURCE, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
 
 beforeAll(warmUp, WARM_UP_TIMEOUT_MS);
 
@@ -93,15 +93,8 @@ describe("RFC 8725 §3 + RFC 9068 §4: a token we did not issue for this resourc
   let live: JWTPayload = {};
   beforeAll(async () => {
     const { accountId, stub } = await registeredAccount();
-    const request = codeRequest();
-    const approved = await stub.approve(request, meta());
-    if (!approved.ok) throw new Error(approved.reason);
-    const issued = await stub.redeemCode(
-      { code: approved.value.code, clientId: request.clientId, redirectUri: request.redirectUri, challengeOfVerifier: request.codeChallenge },
-      meta(),
-    );
-    if (!issued.ok) throw new Error(issued.reason);
-    live = { sub: accountId, sid: issued.value.sessionId, client_id: request.clientId };
+    const issued = await issueSession(stub);
+    live = { sub: accountId, sid: issued.sessionId, client_id: issued.clientId };
   });
   const liveClaims = (overrides: JWTPayload = {}) => claims({ ...live, ...overrides });
   const realKid = async () => (await keys()).kid;
