@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { fold, initialState, type AccountState } from "../../domain/account.ts";
 import { decodeState, encodeState } from "../../domain/snapshot.ts";
 import { commands, run } from "./arbitraries.ts";
-import { accountClosed, roleGranted, withLiveSession } from "./fixtures.ts";
+import { SESSION, accountClosed, roleGranted, withLiveSession } from "./fixtures.ts";
 
 const roundTrip = (state: AccountState): AccountState => decodeState(encodeState(state));
 
@@ -17,6 +17,11 @@ describe("snapshot codec", () => {
   it("round-trips a state with a session, a time-bound role and a closed flag", () => {
     const state = fold([...withLiveSession, roleGranted("operator", 1_500), accountClosed]);
     expect(roundTrip(state)).toEqual(state);
+  });
+
+  it("holds no session whose expiry was recorded (STATE_VERSION 4): a snapshot stays as small as the live state", () => {
+    const state = fold([...withLiveSession, { _tag: "SessionExpired", sessionId: SESSION }]);
+    expect(JSON.parse(encodeState(state)).sessions).toEqual([]);
   });
 
   it("encodes to a plain JSON string", () =>
