@@ -191,6 +191,9 @@ export const evolve = (state: AccountState, event: AccountEvent): AccountState =
     case "PasswordSet":
     case "ConsentDenied":
     case "ToolInvoked":
+    // Client administration is for the audit trail; the registry (ClientRegistryObject) holds the client.
+    case "ClientRegistered":
+    case "ClientDisabled":
       return state;
   }
 };

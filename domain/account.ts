@@ -9,6 +9,7 @@ import {
   AccountClosed,
   AccountNotFound,
   ConsentMissing,
+  NotForServiceAccount,
   SessionAlreadyStarted,
   SessionNotLive,
   RoleAboveGrantor,
@@ -17,7 +18,7 @@ import {
 } from "./errors.ts";
 import { expiredLock, failedAttempt, isLocked, lockedOut } from "./lockout.ts";
 import { decideMfa } from "./mfa.ts";
-import { mayAssign, permissionsOf, type Role } from "./roles.ts";
+import { mayAssign, mayAssignToService, PERSON_ONLY, permissionsOf, SERVICE_ROLE_CEILING, type Permission, type Role } from "./roles.ts";
 import { activeRoles, sessionProblem, type AccountState } from "./account-state.ts";
 
 // The state half of the decider (types, evolve, fold, state queries) lives in account-state.ts.
@@ -73,6 +74,10 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
   // A service account has no person behind it: nobody signs in as it or consents for it.
   if (state.service !== null && (command._tag === "RecordLogin" || command._tag === "GrantConsent")) {
     return refuse(new AccountNotFound());
+  }
+  // Managing clients is a person's act (domain/roles.ts PERSON_ONLY): a machine never records it.
+  if (state.service !== null && (command._tag === "RecordClientRegistered" || command._tag === "RecordClientDisabled")) {
+    return refuse(new NotForServiceAccount({ what: "register or disable clients" }));
   }
 
   switch (command._tag) {
@@ -180,8 +185,8 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
       const session = state.sessions.get(command.sessionId);
       const reason = problem || !session
         ? `session is ${problem ?? "unknown"}`
-        : !permissionsOf(activeRoles(state, command.at)).has(command.permission)
-          ? `missing permission ${command.permission}`
+        : !permissionsOf(activeRoles(state, command.at), state.service === null ? "person" : "service").has(command.permission)
+          ? missingPermission(state, command.permission)
           : !session.scopes.includes(command.requiredScope) || (command.tokenScopes !== undefined && !command.tokenScopes.includes(command.requiredScope))
             ? `missing scope ${command.requiredScope}`
             : null;
@@ -195,6 +200,15 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
       });
     }
 
+    case "RecordClientRegistered":
+      return emit({
+        _tag: "ClientRegistered", clientId: command.clientId, kind: command.kind, clientName: command.clientName,
+        grantTypes: [...command.grantTypes], scopes: [...command.scopes], serviceAccountId: command.serviceAccountId,
+      });
+
+    case "RecordClientDisabled":
+      return emit({ _tag: "ClientDisabled", clientId: command.clientId, kind: command.kind, serviceAccountId: command.serviceAccountId });
+
     case "EnableMfa":
     case "VerifySecondFactor":
     case "DisableMfa":
@@ -204,9 +218,19 @@ export const decide = (command: AccountCommand, state: AccountState): Decision =
   }
 };
 
+/** Why a tool call lacks its permission; a service account is told a person-only one is never its. */
+const missingPermission = (state: AccountState, permission: Permission) =>
+  state.service !== null && PERSON_ONLY.has(permission)
+    ? `${permission} is a person's act; a service account never holds it`
+    : `missing permission ${permission}`;
+
+/** Scopes whose tools need a PERSON_ONLY permission: useless to a service account, so refused outright. */
+const PERSON_ONLY_SCOPES: ReadonlyArray<string> = ["clients:manage"];
+
 /**
  * A service account: registered once, by an operator, with the member role and the roles asked
- * for (none above the operator's own highest). A retry of the same registration is quiet.
+ * for (none above the operator's own highest, none above SERVICE_ROLE_CEILING), and no scope
+ * that only a person may use. A retry of the same registration is quiet.
  */
 const registerServiceAccount = (state: AccountState, command: Extract<AccountCommand, { _tag: "RegisterServiceAccount" }>): Decision => {
   if (state.closed) return refuse(new AccountClosed());
@@ -216,6 +240,10 @@ const registerServiceAccount = (state: AccountState, command: Extract<AccountCom
   }
   const above = command.roles.find((role) => !mayAssign(command.grantorRoles, role));
   if (above !== undefined) return refuse(new RoleAboveGrantor({ role: above }));
+  const tooHigh = command.roles.find((role) => !mayAssignToService(command.grantorRoles, role));
+  if (tooHigh !== undefined) return refuse(new NotForServiceAccount({ what: `hold role ${tooHigh} (service accounts stop at ${SERVICE_ROLE_CEILING})` }));
+  const personScope = command.scopes.find((scope) => PERSON_ONLY_SCOPES.includes(scope));
+  if (personScope !== undefined) return refuse(new NotForServiceAccount({ what: `hold scope ${personScope} (managing clients is a person's act)` }));
   const roles = [...new Set(command.roles)].filter((role) => role !== "member");
   return emit(
     { _tag: "ServiceAccountRegistered", accountId: command.accountId, name: command.name, clientId: command.clientId, scopes: [...command.scopes] },

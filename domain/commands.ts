@@ -2,7 +2,7 @@
 // decider has no clock and no randomness.
 
 import type { Role, Permission } from "./roles.ts";
-import type { AuthMethod } from "./events.ts";
+import type { AuthMethod, ClientKind } from "./events.ts";
 
 /**
  * A second factor the edge checked against the side tables (TOTP step not yet used, or an
@@ -87,14 +87,38 @@ export type AccountCommand =
       readonly tokenScopes?: ReadonlyArray<string>;
       readonly at: number;
     }
-  | MfaCommand;
+  | MfaCommand
+  | ClientAdminCommand;
+
+/**
+ * Client administration, recorded in the acting operator's own log once the client registry
+ * has stored the change (src/oauth/operator-clients.ts). A person's act: a service account is refused.
+ */
+export type ClientAdminCommand =
+  | {
+      readonly _tag: "RecordClientRegistered";
+      readonly clientId: string;
+      readonly kind: ClientKind;
+      readonly clientName: string;
+      readonly grantTypes: ReadonlyArray<string>;
+      readonly scopes: ReadonlyArray<string>;
+      readonly serviceAccountId: string | null;
+    }
+  | { readonly _tag: "RecordClientDisabled"; readonly clientId: string; readonly kind: ClientKind; readonly serviceAccountId: string | null };
 
 /** Second factor and password commands (decided in domain/mfa.ts). */
 export type MfaCommand =
   /** The first code from the new authenticator was right (checked at the edge): turn TOTP on. */
   | { readonly _tag: "EnableMfa"; readonly recoveryCodes: number }
   /** The second step of a sign-in for an account with MFA. */
-  | { readonly _tag: "VerifySecondFactor"; readonly proof: SecondFactorProof; readonly clientId: string | null; readonly at: number }
+  | {
+      readonly _tag: "VerifySecondFactor";
+      readonly proof: SecondFactorProof;
+      readonly clientId: string | null;
+      readonly at: number;
+      /** When the sign-in's password was verified: a password changed since makes the step stale. */
+      readonly passwordVerifiedAt?: number;
+    }
   | { readonly _tag: "DisableMfa"; readonly proof: SecondFactorProof; readonly at: number }
   | { readonly _tag: "RegenerateRecoveryCodes"; readonly proof: SecondFactorProof; readonly count: number; readonly at: number }
   /**

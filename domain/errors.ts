@@ -36,11 +36,24 @@ export class AccountClosed extends Schema.TaggedError<AccountClosed>()("AccountC
 /** A service account may not be given a role above the highest role of the operator creating it. */
 export class RoleAboveGrantor extends Schema.TaggedError<RoleAboveGrantor>()("RoleAboveGrantor", { role: Schema.String }) {}
 
+/**
+ * What a service account may never hold or do (`what`, e.g. "hold role owner"): a role above
+ * SERVICE_ROLE_CEILING, a scope whose tools are a person's act (clients:manage), or managing
+ * clients (domain/roles.ts PERSON_ONLY).
+ */
+export class NotForServiceAccount extends Schema.TaggedError<NotForServiceAccount>()("NotForServiceAccount", { what: Schema.String }) {}
+
 /** A second-factor command on an account without MFA. */
 export class MfaNotEnabled extends Schema.TaggedError<MfaNotEnabled>()("MfaNotEnabled", {}) {}
 
 /** Enrollment on an account that already has a second factor (disable it first). */
 export class MfaAlreadyEnabled extends Schema.TaggedError<MfaAlreadyEnabled>()("MfaAlreadyEnabled", {}) {}
+
+/**
+ * The password was verified at a time the account no longer honours: it was changed at or after
+ * that moment (domain/authentication.ts), so a step begun with the old password cannot finish.
+ */
+export class CredentialsChanged extends Schema.TaggedError<CredentialsChanged>()("CredentialsChanged", {}) {}
 
 export type AccountError =
   | AccountClosed
@@ -52,4 +65,6 @@ export type AccountError =
   | StaleRefresh
   | MfaNotEnabled
   | MfaAlreadyEnabled
-  | RoleAboveGrantor;
+  | CredentialsChanged
+  | RoleAboveGrantor
+  | NotForServiceAccount;

@@ -11,6 +11,9 @@ export const AuthMethod = Schema.Literals(["pwd", "otp"]);
 export type AuthMethod = typeof AuthMethod.Type;
 /** A second factor: an authenticator app's TOTP code or a single-use recovery code. */
 const SecondFactor = Schema.Literals(["totp", "recovery_code"]);
+/** Which kind of client an operator registered or disabled (`dynamic`: RFC 7591 self-registration). */
+export const ClientKind = Schema.Literals(["dynamic", "operator", "service", "resource_server"]);
+export type ClientKind = typeof ClientKind.Type;
 
 export const AccountEvent = Schema.TaggedUnion({
   AccountRegistered: { accountId: Schema.String, email: Schema.String },
@@ -76,6 +79,21 @@ export const AccountEvent = Schema.TaggedUnion({
   },
   /** The account is closed: every session ends, nothing more is decided, pending expiries are cancelled. */
   AccountClosed: { reason: Schema.String },
+  /**
+   * An operator registered an OAuth client (recorded in the operator's own log, after the client
+   * registry stored it). Never the secret: only its shape, for the audit trail.
+   */
+  ClientRegistered: {
+    clientId: Schema.String,
+    kind: ClientKind,
+    clientName: Schema.String,
+    grantTypes: Schema.Array(Schema.String),
+    scopes: Scopes,
+    /** The service account bound to a client_credentials client, else null. */
+    serviceAccountId: Schema.NullOr(Schema.String),
+  },
+  /** An operator disabled a client for good (a service client's account is closed with it). */
+  ClientDisabled: { clientId: Schema.String, kind: ClientKind, serviceAccountId: Schema.NullOr(Schema.String) },
   ToolInvoked: {
     tool: Schema.String,
     sessionId: Schema.String,
@@ -113,6 +131,8 @@ export const EVENT_VERSIONS: Record<AccountEventType, number> = {
   SessionRevoked: 1,
   SessionExpired: 1,
   AccountClosed: 1,
+  ClientRegistered: 1,
+  ClientDisabled: 1,
   ToolInvoked: 1,
 };
 

@@ -13,7 +13,8 @@
 import { Result } from "effect";
 import type { AccountState, Decision } from "./account.ts";
 import type { MfaCommand, SecondFactorProof } from "./commands.ts";
-import { MfaAlreadyEnabled, MfaNotEnabled } from "./errors.ts";
+import { authenticationProblem } from "./authentication.ts";
+import { CredentialsChanged, MfaAlreadyEnabled, MfaNotEnabled } from "./errors.ts";
 import type { AccountEvent } from "./events.ts";
 import { expiredLock, failedAttempt, isLocked, lockedOut } from "./lockout.ts";
 
@@ -30,6 +31,16 @@ export const decideMfa = (command: MfaCommand, state: AccountState): Decision =>
         : emit({ _tag: "MfaEnabled", method: "totp", recoveryCodes: command.recoveryCodes });
 
     case "VerifySecondFactor":
+      // The password half of this sign-in was verified at `passwordVerifiedAt`; a password
+      // changed at or after then (domain/authentication.ts) ends the sign-in unchecked, so a
+      // challenge opened with the old password cannot be finished with a second factor.
+      if (!state.mfaEnabled) return Result.fail(new MfaNotEnabled());
+      if (
+        command.passwordVerifiedAt !== undefined &&
+        authenticationProblem(state, { authAt: command.passwordVerifiedAt, amr: ["pwd", "otp"] }, command.at) === "credentials_changed"
+      ) {
+        return Result.fail(new CredentialsChanged());
+      }
       return withSecondFactor(state, command.proof, command.at, (spent) => [
         { _tag: "MfaVerified", method: command.proof.method, clientId: command.clientId },
         ...spent,

@@ -79,10 +79,41 @@ export const redirectDestination = (uri: string): string => {
   return url && url.host !== "" ? url.host : uri;
 };
 
-/** Shown on the consent page: a client whose every redirect goes to this machine. */
-export const isLocalOnly = (redirectUris: ReadonlyArray<string>): boolean =>
-  redirectUris.length > 0 &&
-  redirectUris.every((u) => {
-    const url = parse(u);
-    return url !== null && isLoopbackHttp(url);
-  });
+/**
+ * Who can receive an answer sent to a redirect URI, judged from the URI presented in THIS
+ * request (a client may register several kinds):
+ * - "web": an https address on another host; only that host's owner receives it.
+ * - "loopback": this computer (127.0.0.0/8, [::1], 0.0.0.0, localhost and *.localhost, any
+ *   scheme): any program on it can listen on the port and call itself by any name
+ *   (RFC 8252 §8.6; MCP authorization spec, security considerations).
+ * - "app": a private-use URI scheme (RFC 8252 §7.1), or anything else not https: the operating
+ *   system hands it to whichever app claimed the scheme, which may be any app (RFC 8252 §8.6).
+ * An unparsable URI is "app": unknown means a program we cannot identify.
+ */
+export type RedirectReach = "web" | "loopback" | "app";
+
+// After WHATWG URL parsing of http(s): IPv4 is dotted-decimal (127.1 -> 127.0.0.1), IPv6
+// compressed and bracketed, names lower-cased.
+const isLoopbackHostname = (host: string): boolean =>
+  /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+  host === "0.0.0.0" ||
+  host === "[::1]" ||
+  host === "[::]" ||
+  /^\[::ffff:(?:7f[0-9a-f]{2}:[0-9a-f]{1,4}|0:0)\]$/.test(host) ||
+  // RFC 6761 §6.3: localhost and every name under it resolve to loopback.
+  /(?:^|\.)localhost\.?$/.test(host);
+
+export const redirectReach = (uri: string): RedirectReach => {
+  const url = parse(uri);
+  if (url === null) return "app";
+  if ((url.protocol === "http:" || url.protocol === "https:") && isLoopbackHostname(url.hostname)) return "loopback";
+  return url.protocol === "https:" ? "web" : "app";
+};
+
+/**
+ * Whether the person must answer this authorization request on the page even when they
+ * granted the client before: yes whenever the presented redirect URI reaches a program Warden
+ * cannot identify (loopback or a private-use scheme), since remembering consent there would
+ * hand a code to whichever local program asks under the client's id (RFC 8252 §8.6).
+ */
+export const isInteractionRequired = (redirectUri: string): boolean => redirectReach(redirectUri) !== "web";

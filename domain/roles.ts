@@ -37,9 +37,20 @@ export const roleRank = (role: Role): number => ROLES.indexOf(role);
 export const permissionsOfRole = (role: Role): ReadonlySet<Permission> =>
   new Set(ROLES.slice(0, roleRank(role) + 1).flatMap((r) => ADDED_BY_ROLE[r]));
 
-export const permissionsOf = (roles: Iterable<Role>): ReadonlySet<Permission> => {
+/**
+ * Permissions only a person exercises, whatever a service account's roles say. Handing out
+ * credentials or roles from a machine would let one leaked client secret mint further
+ * credentials that outlive disabling it (a child client, an admin granted to someone): the
+ * machine's whole reach must end with its own client. So a service account never holds these.
+ */
+export const PERSON_ONLY: ReadonlySet<Permission> = new Set<Permission>(["roles.grant", "roles.grant_admin", "clients.manage"]);
+
+/** Who holds the roles: a person, or a service account (which never holds PERSON_ONLY). */
+export type Holder = "person" | "service";
+
+export const permissionsOf = (roles: Iterable<Role>, holder: Holder = "person"): ReadonlySet<Permission> => {
   const all = new Set<Permission>();
-  for (const role of roles) for (const p of permissionsOfRole(role)) all.add(p);
+  for (const role of roles) for (const p of permissionsOfRole(role)) if (holder === "person" || !PERSON_ONLY.has(p)) all.add(p);
   return all;
 };
 
@@ -49,6 +60,18 @@ export const permissionsOf = (roles: Iterable<Role>): ReadonlySet<Permission> =>
  */
 export const mayAssign = (grantorRoles: Iterable<Role>, role: Role): boolean =>
   Math.max(-1, ...[...grantorRoles].map(roleRank)) >= roleRank(role);
+
+/**
+ * The highest role a service account may hold. Owner adds only `roles.grant_admin`, which a
+ * service account never holds (PERSON_ONLY): an owner-level machine would gain nothing but the
+ * appearance of the top role in the directory and on its tokens' holder, and any future owner
+ * permission should not reach a machine by default.
+ */
+export const SERVICE_ROLE_CEILING: Role = "admin";
+
+/** A role a grantor may give a service account: within their own reach and below owner. */
+export const mayAssignToService = (grantorRoles: Iterable<Role>, role: Role): boolean =>
+  mayAssign(grantorRoles, role) && roleRank(role) <= roleRank(SERVICE_ROLE_CEILING);
 
 /** Highest role first, for display. */
 export const sortRoles = (roles: Iterable<Role>): Role[] =>

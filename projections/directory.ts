@@ -76,6 +76,8 @@ export const reduceDirectory = (row: DirectoryRow, stored: StoredEvent): Directo
     case "RecoveryCodeUsed":
     case "RecoveryCodesRegenerated":
     case "PasswordChanged":
+    case "ClientRegistered":
+    case "ClientDisabled":
       return next;
   }
 };

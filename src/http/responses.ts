@@ -19,6 +19,10 @@ export const oauthError = (error: string, description: string, status = 400, hea
  * Pages are never framed (clickjacking, RFC 6749 §10.13) and never cached. Forms post only
  * to this origin, plus `formTargets`: browsers apply form-action to the redirect after a
  * submission, so the consent page names where its answer is redirected.
+ * `Referrer-Policy: same-origin` sends no Referer to any other origin (a page URL may carry a
+ * ticket), yet lets the browser send our real `Origin` on our own form posts, which
+ * src/http/same-origin.ts requires when Fetch Metadata is missing (Fetch standard, "append a
+ * request Origin header": `no-referrer` would make it `Origin: null`, like a hostile page's).
  */
 export const html = (body: string, status = 200, headers: HeadersInit = {}, formTargets: ReadonlyArray<string> = []) =>
   new Response(body, {
@@ -27,7 +31,7 @@ export const html = (body: string, status = 200, headers: HeadersInit = {}, form
       "Content-Type": "text/html; charset=utf-8",
       "X-Frame-Options": "DENY",
       "Content-Security-Policy": `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${formTargets.map((t) => " " + t).join("")}; frame-ancestors 'none'; base-uri 'none'`,
-      "Referrer-Policy": "no-referrer",
+      "Referrer-Policy": "same-origin",
       "X-Content-Type-Options": "nosniff",
       ...NO_STORE,
       ...headers,
@@ -35,11 +39,14 @@ export const html = (body: string, status = 200, headers: HeadersInit = {}, form
   });
 
 /**
- * A redirect never leaks this URL (which may carry a ticket) to its target, and is never cached:
- * the target of an authorization response carries a code (RFC 9700 §4.2.4).
+ * A redirect never leaks the page that led to it (whose URL may carry a ticket) to another
+ * origin, and is never cached: the target of an authorization response carries a code
+ * (RFC 9700 §4.2.4). The redirect's own policy replaces the page's for the followed request
+ * (Fetch standard, "set request's referrer policy on redirect"); `same-origin` sends nothing
+ * to a client, loopback and app schemes included, all other origins.
  */
 export const redirect = (location: string) =>
-  new Response(null, { status: 302, headers: { Location: location, "Referrer-Policy": "no-referrer", ...NO_STORE } });
+  new Response(null, { status: 302, headers: { Location: location, "Referrer-Policy": "same-origin", ...NO_STORE } });
 
 /** Redirect back to the client with an error (RFC 6749 §4.1.2.1) and `iss` (RFC 9207 §2). */
 export const errorRedirect = (issuer: string, redirectUri: string, state: string | null, error: string, description: string) => {

@@ -6,15 +6,17 @@
 // - `Sec-Fetch-Site`: sent by every current browser on every request and not settable by page
 //   script, so when present it decides alone. Only `same-origin` and `none` (the user acted
 //   directly) pass; `same-site` is refused too, since a sibling subdomain is not this server.
-// - `Origin`, for browsers without Fetch Metadata: it must be this server's origin. `null` is
-//   let through: our pages send `Referrer-Policy: no-referrer`, and the Fetch standard then has
-//   the browser send `Origin: null` on our own form posts ("append a request Origin header"),
-//   so `null` says nothing about where a post came from.
+// - `Origin`, for browsers without Fetch Metadata: it must be this server's origin, and `null`
+//   is refused. Our pages send `Referrer-Policy: same-origin` (src/http/responses.ts), under
+//   which the Fetch standard has the browser send our real origin on our own form posts
+//   ("append a request Origin header"); `null` comes from pages we do not serve (another site
+//   under `no-referrer`, a sandboxed frame, a data: URL), so letting it through would let such a
+//   page post the attacker's credentials to /login in a legacy browser (login CSRF).
 // - Neither header: not a browser (a command-line or test client that reads forms). It is let
-//   through, because a cross-site attack needs a victim's browser.
-// What this cannot stop (a legacy browser posting from a no-referrer attacker page) the consent
-// form stops anyway: it needs the SameSite=Lax session cookie, which no cross-site POST carries,
-// and a CSRF token bound to it (src/pages/browser-session.ts).
+//   through, because a cross-site attack needs a victim's browser. (Browsers that send no
+//   Origin on form posts at all, e.g. Firefox before 70, are not told apart from these.)
+// Beyond this, the consent form needs the SameSite=Lax session cookie, which no cross-site POST
+// carries, and a CSRF token bound to it (src/pages/browser-session.ts).
 
 import { html } from "./responses.ts";
 import { messagePage } from "../pages/templates.ts";
@@ -25,7 +27,7 @@ export function crossSiteReason(request: Request): string | null {
   if (site !== null && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
   if (site !== null) return null;
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== "null" && origin !== new URL(request.url).origin) return `Origin: ${origin.slice(0, 100)}`;
+  if (origin !== null && origin !== new URL(request.url).origin) return `Origin: ${origin.slice(0, 100)}`;
   return null;
 }
 

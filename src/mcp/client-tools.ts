@@ -43,7 +43,8 @@ export function registerClientTools(server: McpServer, env: Env, request: Reques
       title: "Register an OAuth client",
       description:
         "Pre-register a client. grant_types decide the kind: authorization_code (+refresh_token) with redirect_uris; " +
-        "[\"client_credentials\"] with service_account {name, roles} creates a service account (roles up to your own highest); " +
+        "[\"client_credentials\"] with service_account {name, roles} creates a service account (roles up to your own highest but never owner, " +
+        "and never the scope clients:manage: managing clients is a person's act); " +
         "[] creates a resource server that may introspect tokens for this server's /mcp resource. " +
         "A confidential client's client_secret is shown once, in this result.",
       inputSchema: standard(RegisterClientInput),

@@ -7,7 +7,7 @@
 // are shown to the user and never redirected, so this endpoint cannot be used as an open
 // redirector. After that, errors go back to the client with `state` and `iss` (RFC 9207).
 
-import { isLocalOnly, isValidCodeChallenge, parseScopes, redirectUriMatches } from "../../domain/oauth.ts";
+import { isValidCodeChallenge, parseScopes, redirectUriMatches } from "../../domain/oauth.ts";
 import type { Env } from "../env.ts";
 import { errorRedirect, html, issuerOf, resourceOf } from "../http/responses.ts";
 import { signTicket, verifyTicket } from "../keys.ts";
@@ -27,7 +27,6 @@ export interface AuthRequest {
   readonly codeChallenge: string;
   readonly scopes: ReadonlyArray<string>;
   readonly resource: string;
-  readonly localOnly: boolean;
   /** `prompt=consent`: show the consent page even when consent is remembered. */
   readonly forceConsent: boolean;
 }
@@ -88,7 +87,6 @@ export async function authorize(request: Request, env: Env): Promise<Response> {
     codeChallenge: challenge,
     scopes: scopes.scopes,
     resource,
-    localOnly: isLocalOnly(client.redirect_uris),
     forceConsent: prompt.prompt.has("consent"),
   };
   const resumed = await resumeBrowserSession(env, request, authRequest, prompt);

@@ -6,6 +6,9 @@
 //   resource_server  a confidential client with no grant at all, which may introspect the
 //                    access tokens of the resources it serves (RFC 7662 §2.1).
 // Refusals are plain messages (the MCP tool returns them as tool errors) and store nothing.
+// Managing clients is a person's act: a service account never holds `clients.manage` (domain/
+// roles.ts PERSON_ONLY), so one leaked machine secret cannot mint clients that outlive it. Each
+// change is recorded in the operator's own log (ClientRegistered, ClientDisabled) once stored.
 
 import { redirectUriProblem, parseScopes, SUPPORTED_SCOPES } from "../../domain/oauth.ts";
 import type { Role } from "../../domain/roles.ts";
@@ -30,6 +33,11 @@ export class ClientRefused extends Error {}
 
 const refuse = (message: string): never => {
   throw new ClientRefused(message);
+};
+
+/** Defence in depth: the tool gate already denies a service account (InvokeTool, PERSON_ONLY). */
+const mustBePerson = (operator: CallerView) => {
+  if ("service" in operator) refuse("managing clients is a person's act: a service account may not register or disable clients");
 };
 
 /** The kind follows from the grant types: client_credentials alone, none at all, or the code flow. */
@@ -73,6 +81,7 @@ function checkedScope(kind: ClientKind, raw: string | undefined): string {
  * account no client can act as, never a client without an account). The secret is returned once.
  */
 export async function registerOperatorClient(env: Env, request: Request, operator: CallerView, input: OperatorClientInput) {
+  mustBePerson(operator);
   const grants = [...new Set(input.grant_types ?? ["authorization_code", "refresh_token"])];
   const kind = kindOf(grants);
   const redirectUris = checkedRedirects(kind, input.redirect_uris ?? []);
@@ -115,7 +124,20 @@ export async function registerOperatorClient(env: Env, request: Request, operato
     ...(resources ? { resources } : {}),
   };
   const secret = method === "none" ? null : randomToken(32);
-  await env.CLIENTS.get(env.CLIENTS.idFromName(clientId)).register(metadata, secret === null ? null : sha256Hex(secret));
+  const registry = env.CLIENTS.get(env.CLIENTS.idFromName(clientId));
+  if (!(await registry.register(metadata, secret === null ? null : sha256Hex(secret)))) refuse("client id collision; try again");
+  const recorded = await accountStub(env, operator.accountId).recordClientAdmin(
+    {
+      _tag: "RecordClientRegistered", clientId, kind, clientName: input.client_name, grantTypes: grants,
+      scopes: scope === "" ? [] : scope.split(" "), serviceAccountId: serviceAccountId ?? null,
+    },
+    requestMeta(request),
+  );
+  if (!recorded.ok) {
+    // No client without its ClientRegistered: one that cannot be recorded is disabled at once.
+    await registry.disable(operator.accountId, Date.now());
+    refuse(`the registration could not be recorded (${recorded.message}); the client was disabled`);
+  }
   return secret === null ? metadata : { ...metadata, client_secret: secret, client_secret_expires_at: 0 };
 }
 
@@ -126,6 +148,7 @@ export async function registerOperatorClient(env: Env, request: Request, operato
  * most 10 minutes): refreshing it then fails, since the client is unknown.
  */
 export async function disableClient(env: Env, request: Request, operator: CallerView, clientId: string) {
+  mustBePerson(operator);
   const registry = env.CLIENTS.get(env.CLIENTS.idFromName(clientId));
   const record = /^[A-Za-z0-9_-]{1,64}$/.test(clientId) ? await registry.record() : null;
   if (!record) return refuse(`unknown client ${clientId}`);
@@ -135,6 +158,15 @@ export async function disableClient(env: Env, request: Request, operator: Caller
   if (clientKind(record.metadata) === "service" && serviceAccountId) {
     const closed = await accountStub(env, serviceAccountId).close({ reason: "client disabled", actor: { kind: "user", id: operator.accountId } }, requestMeta(request));
     if (!closed.ok && closed.error !== "AccountClosed") refuse(closed.message);
+  }
+  // Recorded once, by the call that disabled it (disabling again keeps the first record).
+  if (record.disabled === null) {
+    const kind = clientKind(record.metadata);
+    const recorded = await accountStub(env, operator.accountId).recordClientAdmin(
+      { _tag: "RecordClientDisabled", clientId, kind, serviceAccountId: serviceAccountId ?? null },
+      requestMeta(request),
+    );
+    if (!recorded.ok) refuse(`the client is disabled, but recording it failed: ${recorded.message}`);
   }
   return {
     client_id: clientId,

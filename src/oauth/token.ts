@@ -54,6 +54,7 @@ const REFUSALS: Record<TokenRefusal, string> = {
   refresh_reused: "refresh token was already used; the session is revoked",
   session_not_live: "session is no longer active",
   scope_widened: "a refresh may not add scopes",
+  reauthentication_required: "the sign-in behind this code no longer stands (password changed, two-step verification turned on, or account locked); sign in again",
 };
 
 const required = (form: URLSearchParams, name: string) =>

@@ -179,7 +179,9 @@ const describe = (error: AccountError): string => {
     case "SessionAlreadyStarted": return "session id already in use";
     case "StaleRefresh": return "refresh token generation is superseded";
     case "RoleAboveGrantor": return `role ${error.role} is above the grantor's own roles`;
+    case "NotForServiceAccount": return `a service account may not ${error.what}`;
     case "MfaNotEnabled": return "two-step verification is not on";
     case "MfaAlreadyEnabled": return "two-step verification is already on";
+    case "CredentialsChanged": return "the password changed after this sign-in began";
   }
 };

@@ -33,13 +33,22 @@ export type MfaRequest =
   | { readonly op: "sealed"; readonly which: "active" | "pending" }
   | { readonly op: "start"; readonly sealed: string }
   | { readonly op: "confirm"; readonly pendingId: string; readonly step: number }
-  | { readonly op: "verify"; readonly factor: PresentedFactor; readonly purpose: "sign_in" | "disable" | "regenerate"; readonly clientId: string | null };
+  | {
+      readonly op: "verify";
+      readonly factor: PresentedFactor;
+      readonly purpose: "sign_in" | "disable" | "regenerate";
+      readonly clientId: string | null;
+      /** sign_in: when the password half was verified (a password changed since refuses). */
+      readonly passwordVerifiedAt?: number;
+    };
 
 export type VerifyOutcome = {
   readonly verified: boolean;
   /** Refused unchecked: the account is locked (or got locked by this failure). */
   readonly locked: boolean;
   readonly recoveryCodes: ReadonlyArray<string> | null;
+  /** Refused unchecked: the password changed after this sign-in's password step. */
+  readonly credentialsChanged?: true;
 };
 
 /** 80 random bits each (16 base32 characters), shown as four groups of four. */
@@ -109,12 +118,13 @@ function verify(ctx: MfaContext, request: Extract<MfaRequest, { op: "verify" }>,
   const proof: SecondFactorProof = { method: factor.method, verified };
   const command: AccountCommand =
     request.purpose === "sign_in"
-      ? { _tag: "VerifySecondFactor", proof, clientId: request.clientId, at: ctx.at }
+      ? { _tag: "VerifySecondFactor", proof, clientId: request.clientId, at: ctx.at, passwordVerifiedAt: request.passwordVerifiedAt }
       : request.purpose === "disable"
         ? { _tag: "DisableMfa", proof, at: ctx.at }
         : { _tag: "RegenerateRecoveryCodes", proof, count: RECOVERY_CODE_COUNT, at: ctx.at };
   return ctx.transaction(() => {
     const result = ctx.run(command, `${requestId}:mfa-${request.purpose}`);
+    if (!result.ok && result.error === "CredentialsChanged") return { verified: false, locked: false, recoveryCodes: null, credentialsChanged: true };
     if (!result.ok) return null;
     const types = result.events.map((e) => e.data);
     const locked = types.some((e) => e._tag === "AccountLocked" || (e._tag === "LoginFailed" && e.reason === "account_locked"));

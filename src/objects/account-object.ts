@@ -7,7 +7,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { nextDueAt, sessionProblem, type AccountState } from "../../domain/account.ts";
-import type { AccountCommand } from "../../domain/commands.ts";
+import type { AccountCommand, ClientAdminCommand } from "../../domain/commands.ts";
 import { SYSTEM, type Actor, type StoredEvent } from "../../domain/events.ts";
 import type { Role } from "../../domain/roles.ts";
 import { targetsFor } from "../../projections/sharding.ts";
@@ -231,6 +231,14 @@ export class AccountObject extends DurableObject<Env> {
     });
     if (result.ok) this.secrets.supersedeAll(meta.at);
     return result;
+  }
+
+  /**
+   * The operator (this account, the actor) registered or disabled a client: recorded after the
+   * registry write, so the audit trail names the client. Once per request and client.
+   */
+  recordClientAdmin(command: ClientAdminCommand, meta: RequestMeta): Executed {
+    return this.execute([{ command, actor: this.user() }], meta, { idempotencyKey: `${meta.requestId}:${command._tag}:${command.clientId}` });
   }
 
   /** Consent was given on the consent page: record it and issue a single-use code. */

@@ -3,6 +3,7 @@
 // serializes every token operation of its account).
 
 import type { AccountState } from "../../domain/account.ts";
+import { authenticationProblem, type AuthenticationProblem } from "../../domain/authentication.ts";
 import type { AccountCommand } from "../../domain/commands.ts";
 import type { Actor, AuthMethod } from "../../domain/events.ts";
 import { constantTimeEqual, randomToken, seal, sha256Hex, unseal } from "../crypto.ts";
@@ -33,7 +34,8 @@ export type TokenRefusal =
   | "refresh_unknown"
   | "refresh_reused"
   | "session_not_live"
-  | "scope_widened";
+  | "scope_widened"
+  | "reauthentication_required";
 
 export type TokenOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: TokenRefusal };
 
@@ -48,6 +50,8 @@ export interface CodeRequest {
   readonly resource: string;
   /** RFC 8176 methods of the sign-in behind this consent; absent means a password alone. */
   readonly amr?: ReadonlyArray<AuthMethod>;
+  /** When that sign-in happened (ms): re-checked against the account at approval and redemption. */
+  readonly authAt: number;
 }
 
 export interface CodeGrant {
@@ -96,9 +100,13 @@ export function issueCode(secrets: AccountSecrets, request: CodeRequest, at: num
     resource: request.resource,
     expires_at: at + CODE_TTL_MS,
     amr: JSON.stringify(request.amr ?? ["pwd"]),
+    auth_at: request.authAt,
   });
   return { code };
 }
+
+/** A closed account keeps its own refusals (GrantConsent, StartSession); the rest ask for a new sign-in. */
+const needsSignIn = (problem: AuthenticationProblem | null) => problem !== null && problem !== "closed";
 
 /** A consent ticket is answered once: allow (code issued) or deny, never both, never twice. */
 const consentAnswered = (ctx: TokenContext, ticketId: string) => ctx.secrets.ticketUsed(ticketId) || ctx.answered(`consent:${ticketId}`);
@@ -106,6 +114,10 @@ const consentAnswered = (ctx: TokenContext, ticketId: string) => ctx.secrets.tic
 /** Allow: record the consent and issue a single-use code (RFC 6749 §4.1.2). */
 export function approveConsent(ctx: TokenContext, request: CodeRequest): TokenOutcome<{ code: string }> {
   if (consentAnswered(ctx, request.ticketId)) return { ok: false, reason: "ticket_used" };
+  // The sign-in behind this consent must still stand (domain/authentication.ts): a page opened
+  // before a password change, MFA enrolment or a lockout grants nothing; nothing is recorded.
+  const auth = { authAt: request.authAt, amr: request.amr ?? ["pwd" as const] };
+  if (needsSignIn(authenticationProblem(ctx.state(), auth, ctx.at))) return { ok: false, reason: "reauthentication_required" };
   const { clientId, clientName, redirectHost, scopes } = request;
   const consent = ctx.runKeyed({ _tag: "GrantConsent", clientId, clientName, redirectHost, scopes }, `consent:${request.ticketId}`);
   if (!consent.ok) return { ok: false, reason: "account_not_found" };
@@ -138,10 +150,18 @@ export function exchangeCode(ctx: TokenContext, grant: CodeGrant): TokenOutcome<
     ctx.secrets.redeemCode(row.code_hash, ctx.at, null);
     return { ok: false, reason: "pkce_mismatch" };
   }
-  const sessionId = crypto.randomUUID();
-  const scopes = JSON.parse(row.scopes) as string[];
+  // A code is as good as the sign-in behind it, re-checked now: a password change, MFA
+  // enrolment, lockout or closing between consent and redemption kills it (burned, no event).
+  // A code from before migration 5 has no auth_at: its sign-in was at the latest its issue time.
   // A code written before MFA existed has no amr: its sign-in was a password.
   const amr = row.amr === null ? ["pwd" as const] : (JSON.parse(row.amr) as AuthMethod[]);
+  const authAt = row.auth_at ?? row.expires_at - CODE_TTL_MS;
+  if (needsSignIn(authenticationProblem(ctx.state(), { authAt, amr }, ctx.at))) {
+    ctx.secrets.redeemCode(row.code_hash, ctx.at, null);
+    return { ok: false, reason: "reauthentication_required" };
+  }
+  const sessionId = crypto.randomUUID();
+  const scopes = JSON.parse(row.scopes) as string[];
   return ctx.transaction(() => {
     const started = ctx.run({
       _tag: "StartSession", sessionId, clientId: row.client_id, scopes, resource: row.resource,

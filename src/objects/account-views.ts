@@ -26,7 +26,8 @@ export type CallerView = AccountView | ServiceAccountView;
 
 const rolesAt = (state: AccountState, at: number) => {
   const roles = activeRoles(state, at);
-  return { roles: sortRoles(roles), permissions: [...permissionsOf(roles)].sort() };
+  // A service account never holds a person-only permission, whatever its roles (domain/roles.ts).
+  return { roles: sortRoles(roles), permissions: [...permissionsOf(roles, state.service === null ? "person" : "service")].sort() };
 };
 
 /** A person's account (null for an unregistered object or a service account). */

@@ -17,6 +17,7 @@
 // needs a registered client, its redirect URI and PKCE. Because nothing is stored server-side,
 // every use re-checks the account (closed, locked, password changed since, second factor).
 
+import { authenticationProblemOf, type AuthenticationFacts, type AuthenticationProblem } from "../../domain/authentication.ts";
 import type { Env } from "../env.ts";
 import { constantTimeEqual, randomToken } from "../crypto.ts";
 import { signTicket, ticketMac, verifyTicket } from "../keys.ts";
@@ -82,19 +83,32 @@ export interface ResumeStatus {
   readonly consented: ReadonlyArray<string>;
 }
 
+/** The account facts domain/authentication.ts decides on, from what resumeStatus returns. */
+export const authenticationFactsOfStatus = (status: ResumeStatus): AuthenticationFacts => ({
+  closed: status.account.closed,
+  locked: status.locked,
+  passwordChangedAt: status.account.passwordChangedAt ?? null,
+  mfaEnabled: status.account.mfaEnabled === true,
+});
+
+const SESSION_PROBLEM: Record<AuthenticationProblem, string> = {
+  closed: "account_closed",
+  locked: "account_locked",
+  credentials_changed: "password_changed",
+  second_factor_required: "second_factor_missing",
+};
+
 /**
  * Why a browser session may no longer skip the password page, or null when it may. A session
  * outlives none of: the account closing, a lockout (someone is guessing: ask the person again
- * once it ends), a password change after the sign-in (the change is meant to end sessions), a
+ * once it ends), a password change at or after the sign-in (the change is meant to end sessions), a
  * second factor the session never presented.
  */
 export function sessionProblem(session: BrowserSession, status: ResumeStatus | null, at: number, maxAgeS: number | null): string | null {
   if (status === null || status.account.accountId !== session.accountId) return "unknown_account";
-  if (status.account.closed) return "account_closed";
-  if (status.locked) return "account_locked";
-  const changed = status.account.passwordChangedAt;
-  if (typeof changed === "number" && changed > session.authAt) return "password_changed";
-  if (status.account.mfaEnabled === true && !session.amr.includes("otp")) return "second_factor_missing";
+  // The same rule the account object applies to consent and codes (domain/authentication.ts).
+  const problem = authenticationProblemOf(authenticationFactsOfStatus(status), session);
+  if (problem !== null) return SESSION_PROBLEM[problem];
   // OpenID Connect Core §3.1.2.1 max_age: the person must have authenticated this recently.
   if (maxAgeS !== null && at - session.authAt > maxAgeS * 1000) return "max_age";
   return null;

@@ -16,8 +16,8 @@ import { accountsLayer, accountStub } from "../services/accounts.ts";
 import { passwordsLayer } from "../services/passwords.ts";
 import { signIn, signUp, type Credentials } from "../workflows/access.ts";
 import { showSecondFactor } from "./mfa.ts";
-import { clearBrowserSession, csrfMatches, readBrowserSession, startBrowserSession, type AuthMethod } from "./browser-session.ts";
-import { alreadyAnswered, approveAndRedirect, continueToConsent } from "./consent.ts";
+import { clearBrowserSession, csrfMatches, readBrowserSession, sessionProblem, startBrowserSession, type AuthMethod } from "./browser-session.ts";
+import { alreadyAnswered, approveAndRedirect, continueToConsent, signInAgain } from "./consent.ts";
 import { messagePage, signInPage, signUpPage } from "./templates.ts";
 
 export type { AuthMethod } from "./browser-session.ts";
@@ -69,9 +69,11 @@ export async function submitSignIn(request: Request, env: Env): Promise<Response
   const authRequest = await readAuthRequest(env, form.ticket);
   if (!authRequest) return expired();
   const input: Credentials = { email: form.email, password: form.password, clientId: authRequest.clientId };
-  const result = await Effect.runPromise(Effect.result(signIn(input, requestMeta(request)).pipe(Effect.provide(layers(env)))));
+  const meta = requestMeta(request);
+  const result = await Effect.runPromise(Effect.result(signIn(input, meta).pipe(Effect.provide(layers(env)))));
   // The password was right and the account has a second factor: ask for it (src/pages/mfa.ts).
-  if (result._tag === "Failure" && result.failure._tag === "SecondFactorRequired") return showSecondFactor(env, authRequest, result.failure.accountId);
+  // meta.at (before the hash was read) bounds when the password was verified.
+  if (result._tag === "Failure" && result.failure._tag === "SecondFactorRequired") return showSecondFactor(env, authRequest, result.failure.accountId, meta.at);
   if (result._tag === "Failure") {
     const page = signInPage({ request: form.ticket!, clientName: authRequest.clientName, email: form.email, error: "Wrong email or password. After several failed attempts, sign-in pauses for a few minutes." });
     return html(page, 401);
@@ -117,6 +119,10 @@ export async function submitConsent(request: Request, env: Env): Promise<Respons
   const authRequest = payload.request as AuthRequest;
   const decision = single(form, "decision");
   const account = accountStub(env, payload.accountId);
+  // The page may have waited while the account changed (password, MFA turned on, lockout):
+  // the browser session must still stand now (browser-session.ts sessionProblem), or nothing
+  // is answered and the session ends. The account object checks again at approve.
+  if (sessionProblem(session, await account.resumeStatus(authRequest.clientId), Date.now(), null) !== null) return signInAgain();
   const meta = requestMeta(request);
   const issuer = issuerOf(request);
   if (decision === "deny") {
@@ -127,7 +133,9 @@ export async function submitConsent(request: Request, env: Env): Promise<Respons
   if (decision !== "allow") return html(messagePage("Something went wrong", "Choose Allow or Deny."), 400);
   // RFC 6749 §4.1.2 + RFC 9207 §2: code, state and iss on the redirect.
   const amr = Array.isArray(payload.amr) ? (payload.amr as AuthMethod[]) : [];
-  return (await approveAndRedirect(env, request, authRequest, payload.accountId, payload.jti, amr)) ?? alreadyAnswered();
+  // A ticket signed before it carried authAt: its sign-in is the browser session it is bound to (CSRF).
+  const authAt = typeof payload.authAt === "number" ? payload.authAt : session.authAt;
+  return (await approveAndRedirect(env, request, authRequest, payload.accountId, payload.jti, { authAt, amr })) ?? alreadyAnswered();
 }
 
 const notThisBrowser = () =>

@@ -24,7 +24,9 @@ import { signIn } from "../workflows/access.ts";
 import {
   beginEnrollment, changePassword, checkSecondFactor, confirmEnrollment, factorOf, mfaStatus, pendingSecret, type FactorInput,
 } from "../workflows/second-factor.ts";
-import { readBrowserSession, sessionProblem, type AuthMethod } from "./browser-session.ts";
+import { authenticationProblemOf } from "../../domain/authentication.ts";
+import { authenticationFactsOfStatus, readBrowserSession, sessionProblem, type AuthMethod } from "./browser-session.ts";
+import { signInAgain } from "./consent.ts";
 import { completeSignIn } from "./flows.ts";
 import { accountSignInPage, enrollPage, recoveryCodesPage, secondFactorPage, securityPage } from "./mfa-templates.ts";
 import { messagePage } from "./templates.ts";
@@ -36,13 +38,15 @@ const FRESH_SIGN_IN_S = 10 * 60;
 const ISSUER = "Warden";
 const WRONG_CODE = "That code is not right, or was already used. After several failed attempts, sign-in pauses for a few minutes.";
 
+const START_AGAIN_HERE = "Open /account/security and sign in again.";
+
 const expired = () => html(messagePage("This page has expired", "Start again: go back to your application, or open /account/security."), 400);
 
 // ---- the sign-in challenge ----
 
 /** After a right password for an account with MFA (called from submitSignIn). */
-export async function showSecondFactor(env: Env, authRequest: AuthRequest, accountId: string): Promise<Response> {
-  const ticket = await signTicket(env, "mfa", { accountId, purpose: "authorize", request: authRequest }, MFA_TICKET_TTL_S);
+export async function showSecondFactor(env: Env, authRequest: AuthRequest, accountId: string, passwordAt: number): Promise<Response> {
+  const ticket = await signTicket(env, "mfa", { accountId, purpose: "authorize", request: authRequest, passwordAt }, MFA_TICKET_TTL_S);
   return html(secondFactorPage({ action: "/login/mfa", ticket, heading: `Two-step verification for ${authRequest.clientName}`, error: null }));
 }
 
@@ -62,10 +66,21 @@ export async function submitSecondFactor(request: Request, env: Env): Promise<Re
   const authRequest = payload.purpose === "authorize" ? (payload.request as AuthRequest) : null;
   const again = (error: string) =>
     html(secondFactorPage({ action: authRequest ? "/login/mfa" : "/account/security/verify", ticket, heading: "Two-step verification", error }), 401);
+  // When the password half was verified; a ticket signed before it said so: its issue time.
+  const passwordAt = typeof payload.passwordAt === "number" ? payload.passwordAt : typeof payload.iat === "number" ? payload.iat * 1000 : 0;
+  // Before any code is looked at: a password changed at or after that moment (or a closed
+  // account) ends this sign-in (domain/authentication.ts); nothing is checked or recorded. A
+  // lockout is left to the account object, which refuses every factor unchecked and records it.
+  const status = await accountStub(env, accountId).resumeStatus(authRequest?.clientId ?? "");
+  if (!status) return expired();
+  const problem = authenticationProblemOf(authenticationFactsOfStatus(status), { authAt: passwordAt, amr: ["pwd", "otp"] });
+  if (problem === "credentials_changed" || problem === "closed") return signInAgain(authRequest ? undefined : START_AGAIN_HERE);
   const factor = factorFrom(form);
   if (!factor) return again("Enter the code from your authenticator app.");
   const meta = requestMeta(request);
-  const outcome = await checkSecondFactor(env, accountId, factor, "sign_in", authRequest?.clientId ?? null, meta);
+  const outcome = await checkSecondFactor(env, accountId, factor, "sign_in", authRequest?.clientId ?? null, meta, passwordAt);
+  // The account object decides the same again, in the same step that would accept the code.
+  if (outcome?.credentialsChanged) return signInAgain(authRequest ? undefined : START_AGAIN_HERE);
   if (!outcome?.verified) return again(WRONG_CODE);
   const view = await accountStub(env, accountId).view();
   if (!view) return expired();
@@ -87,7 +102,7 @@ async function readAccountTicket(env: Env, ticket: string | undefined) {
   const view = await accountStub(env, p.accountId).view();
   if (!view || view.closed) return null;
   const amr = p.amr.filter((m): m is AuthMethod => m === "pwd" || m === "otp");
-  if ((view.passwordChangedAt ?? 0) > p.authAt) return null;
+  if ((view.passwordChangedAt ?? -1) >= p.authAt) return null;
   if (view.mfaEnabled && !amr.includes("otp")) return null;
   return { view, amr, authAt: p.authAt, ticket: ticket! };
 }
@@ -129,7 +144,7 @@ export async function submitAccountSecurity(request: Request, env: Env): Promise
   const result = await Effect.runPromise(Effect.result(signIn({ email, password: single(form, "password") ?? "", clientId: null }, meta).pipe(Effect.provide(layers))));
   if (result._tag === "Success") return showSecurity(env, meta, { view: result.success, amr: ["pwd"], authAt: meta.at }, { notice: null, error: null });
   if (result.failure._tag === "SecondFactorRequired") {
-    const ticket = await signTicket(env, "mfa", { accountId: result.failure.accountId, purpose: "account" }, MFA_TICKET_TTL_S);
+    const ticket = await signTicket(env, "mfa", { accountId: result.failure.accountId, purpose: "account", passwordAt: meta.at }, MFA_TICKET_TTL_S);
     return html(secondFactorPage({ action: "/account/security/verify", ticket, heading: "Two-step verification", error: null }));
   }
   return html(accountSignInPage({ email, error: "Wrong email or password. After several failed attempts, sign-in pauses for a few minutes." }), 401);

@@ -87,8 +87,10 @@ ${v.request ? `<p class="hint">Already have an account? <a id="signin-link" href
 
 /**
  * The consent page. The client's name is its own claim, so the page also shows its client id and
- * where the answer goes. A loopback-only client gets a prominent warning (anyone on the machine
- * can register one under any name: RFC 8252 §8.6) and is asked every time. When the account
+ * where the answer goes. When the answer goes to this computer (loopback) or to an app (a
+ * private-use scheme), the page shows the whole redirect URI and a prominent warning, and is
+ * shown every time: any program can listen there or claim the scheme under any name (RFC 8252
+ * §8.6). When the account
  * granted this client some scopes before, the ones it has not granted are marked new.
  */
 export const consentPage = (v: {
@@ -101,19 +103,20 @@ export const consentPage = (v: {
   scopes: ReadonlyArray<string>;
   newScopes: ReadonlyArray<string>;
   email: string;
-  localOnly: boolean;
+  /** Who can receive the answer: domain/oauth.ts redirectReach of the presented redirect URI. */
+  reach: "web" | "loopback" | "app";
 }) =>
   layout(
     "Allow access",
     `<h1>${v.newScopes.length > 0 ? `<bdi>${escape(v.clientName)}</bdi> asks for more access` : `Allow <bdi>${escape(v.clientName)}</bdi> to access your account?`}</h1>
-${v.localOnly ? localWarning(v.clientName, v.redirectUri) : ""}
+${v.reach === "web" ? "" : localWarning(v.clientName, v.redirectUri, v.reach)}
 <p>Signed in as <strong>${escape(v.email)}</strong>.</p>
 <form method="post" action="/logout" class="switch">
   ${hidden("ticket", v.ticket)}
   <button type="submit" class="link" id="switch-account">Not you? Use another account</button>
 </form>
 <p><strong><bdi>${escape(v.clientName)}</bdi></strong> <span class="hint">(client id ${escape(v.clientId)}; the name is chosen by the application itself)</span>
-will be able to do the following, and your answer will be sent to <strong>${escape(v.localOnly ? v.redirectUri : v.redirectHost)}</strong>:</p>
+will be able to do the following, and your answer will be sent to <strong>${escape(v.reach === "web" ? v.redirectHost : v.redirectUri)}</strong>:</p>
 <ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span>${v.newScopes.includes(s) ? ' <span class="new">new</span>' : ""}</li>`).join("")}</ul>
 <form method="post" action="/consent">
   ${hidden("ticket", v.ticket)}
@@ -123,11 +126,18 @@ will be able to do the following, and your answer will be sent to <strong>${esca
 </form>`,
   );
 
-const localWarning = (clientName: string, redirectUri: string) =>
-  `<div class="warning local" id="local-client-warning">
+const localWarning = (clientName: string, redirectUri: string, reach: "loopback" | "app") =>
+  reach === "loopback"
+    ? `<div class="warning local" id="local-client-warning">
 <p><strong>Only allow this if you just started <bdi>${escape(clientName)}</bdi> on this computer.</strong></p>
 <p>It receives your answer at <strong>${escape(redirectUri)}</strong>, an address on your own computer.
 Any program running on your computer can listen there and call itself by any name, so Warden cannot check which program this really is.
+If you did not start it yourself just now, choose Deny. Because of this, Warden asks you every time for such applications.</p>
+</div>`
+    : `<div class="warning local" id="local-client-warning">
+<p><strong>Only allow this if you just started <bdi>${escape(clientName)}</bdi> in an app on this device.</strong></p>
+<p>It receives your answer at <strong>${escape(redirectUri)}</strong>, an app address on your own device.
+Any app installed on your device can claim that address and call itself by any name, so Warden cannot check which app this really is.
 If you did not start it yourself just now, choose Deny. Because of this, Warden asks you every time for such applications.</p>
 </div>`;
 

@@ -47,4 +47,10 @@ export const ACCOUNT_MIGRATIONS: ReadonlyArray<Migration> = [
       CREATE TABLE mfa_recovery_codes (code_hash TEXT PRIMARY KEY, used_at INTEGER);
       ALTER TABLE auth_codes ADD COLUMN amr TEXT;`,
   },
+  {
+    version: 5,
+    description: "when the person behind each code authenticated (auth_at), re-checked at redemption",
+    // auth_at NULL: a code issued before this migration; read as its issue time (expires_at - CODE_TTL_MS).
+    sql: "ALTER TABLE auth_codes ADD COLUMN auth_at INTEGER",
+  },
 ];

@@ -3,7 +3,7 @@
 //
 //   credentials(id=1, hash JSON)              the scrypt hash and its parameters
 //   auth_codes(code_hash PK, ticket_id UNIQUE, client_id, redirect_uri, code_challenge,
-//              scopes JSON, resource, expires_at, redeemed_at, session_id, amr JSON)
+//              scopes JSON, resource, expires_at, redeemed_at, session_id, amr JSON, auth_at)
 //   mfa_totp, mfa_recovery_codes                 the second factor (src/store/mfa-secrets.ts)
 //   refresh_tokens(token_hash PK, session_id, generation, client_id, issued_at, superseded_at,
 //                  successor_sealed)
@@ -26,6 +26,8 @@ export interface AuthCodeRow extends Record<string, SqlStorageValue> {
   session_id: string | null;
   /** RFC 8176 methods of the sign-in that led to this code (JSON); NULL on pre-MFA rows = ["pwd"]. */
   amr: string | null;
+  /** When the person behind this code authenticated (ms); NULL on rows older than migration 5. */
+  auth_at: number | null;
 }
 
 export interface RefreshTokenRow extends Record<string, SqlStorageValue> {
@@ -59,9 +61,9 @@ export class AccountSecrets {
   insertCode(code: string, row: Omit<AuthCodeRow, "code_hash" | "redeemed_at" | "session_id">): void {
     this.sql.exec(
       `INSERT INTO auth_codes (code_hash, ticket_id, client_id, redirect_uri, code_challenge, scopes,
-         resource, expires_at, amr) VALUES (?,?,?,?,?,?,?,?,?)`,
+         resource, expires_at, amr, auth_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
       sha256Hex(code), row.ticket_id, row.client_id, row.redirect_uri, row.code_challenge, row.scopes,
-      row.resource, row.expires_at, row.amr,
+      row.resource, row.expires_at, row.amr, row.auth_at,
     );
   }
 

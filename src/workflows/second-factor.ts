@@ -49,10 +49,11 @@ export async function checkSecondFactor(
   purpose: "sign_in" | "disable" | "regenerate",
   clientId: string | null,
   meta: RequestMeta,
+  passwordVerifiedAt?: number,
 ): Promise<VerifyOutcome | null> {
   const presented = await present(env, accountId, factor, meta);
   if (!presented) return null;
-  return mfa(env, accountId, { op: "verify", factor: presented, purpose, clientId }, meta);
+  return mfa(env, accountId, { op: "verify", factor: presented, purpose, clientId, ...(passwordVerifiedAt === undefined ? {} : { passwordVerifiedAt }) }, meta);
 }
 
 /** A new pending seed: its base32 form for the page, and the id the confirmation must name. */

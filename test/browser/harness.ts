@@ -18,6 +18,8 @@ import { launchChromium } from "./chromium.ts";
 export interface Hit {
   readonly url: URL;
   readonly method: string;
+  /** The Referer the browser sent: Warden's pages must leak none to another origin. */
+  readonly referer: string | null;
 }
 
 /** The client's own web server on loopback: its /callback is the registered redirect URI. */
@@ -42,7 +44,7 @@ export async function startLoopbackApp(): Promise<LoopbackApp> {
   const hits: Hit[] = [];
   const server: Server = createServer((req: IncomingMessage, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    hits.push({ url, method: req.method ?? "GET" });
+    hits.push({ url, method: req.method ?? "GET", referer: req.headers.referer ?? null });
     const send = (status: number, html: string) => {
       res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
       res.end(html);

@@ -137,6 +137,44 @@ describe("RFC 6265bis §4.1.3.2: the browser sign-in session as Chromium keeps i
   });
 });
 
+describe("Referrer Policy same-origin (W3C Referrer Policy §3.5, Fetch \"append a request Origin header\")", () => {
+  it("sign-up, sign-in and consent posts carry Warden's own Origin; the client's redirect URI receives no Referer", async () => {
+    const other = { email: randomEmail("referrer"), password: randomPassword() };
+    const posts: Promise<{ path: string; headers: Record<string, string> }>[] = [];
+    const record = (page: Awaited<ReturnType<typeof newPage>>) =>
+      page.on("request", (r) => {
+        if (r.method() === "POST" && new URL(r.url()).origin === stack.server.origin) posts.push(r.allHeaders().then((headers) => ({ path: new URL(r.url()).pathname, headers })));
+      });
+    for (const signUp of [true, false]) {
+      const auth = await newAuthorization(stack);
+      const page = await newPage(stack.browser);
+      try {
+        record(page);
+        await openAuthorization(page, auth.url);
+        if (signUp) await signUpByKeyboard(page, other.email, other.password);
+        else await signInByKeyboard(page, other.email, other.password);
+        await consentHeading(page).waitFor();
+        const landed = await answerConsentByKeyboard(page, "Allow", stack.app.origin);
+        await page.locator("#app-callback").waitFor();
+        const code = landed.searchParams.get("code");
+        expect(code).toBeTruthy();
+        const hit = stack.app.hits.find((h) => h.url.searchParams.get("code") === code);
+        expect(hit?.referer, "the redirect back carries no Referer (the consent page's URL holds a ticket)").toBeNull();
+        expect(await page.evaluate(() => document.referrer)).toBe("");
+        expect((await redeemCode(stack, auth, code!)).status).toBe(200);
+      } finally {
+        await page.context().close();
+      }
+    }
+    const seen = await Promise.all(posts);
+    expect(seen.map((p) => p.path)).toEqual(["/signup", "/consent", "/login", "/consent"]);
+    for (const { path, headers } of seen) {
+      expect(headers["origin"], `Origin of POST ${path}`).toBe(stack.server.origin);
+      expect(headers["sec-fetch-site"], `Sec-Fetch-Site of POST ${path}`).toBe("same-origin");
+    }
+  });
+});
+
 describe("error pages a person may meet", () => {
   it("an unknown client_id is a 400 page in the browser, never a redirect (RFC 6749 §4.1.2.1)", async () => {
     const auth = await newAuthorization(stack);

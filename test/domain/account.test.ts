@@ -22,6 +22,7 @@ describe("every command but RegisterAccount", () => {
     RegisterAccount: true, RegisterServiceAccount: true, GrantRole: true, ExpireDue: true, CloseAccount: true, RecordLogin: true, GrantConsent: true, DenyConsent: true, RevokeConsent: true, UnlockAccount: true,
     StartSession: true, RefreshSession: true, RevokeSession: true, InvokeTool: true,
     EnableMfa: true, VerifySecondFactor: true, DisableMfa: true, RegenerateRecoveryCodes: true, ChangePassword: true,
+    RecordClientRegistered: true, RecordClientDisabled: true,
   };
   it("has one sample per command type", () => {
     expect(oneOfEach.map((c) => c._tag).sort()).toEqual(Object.keys(tags).sort());

@@ -96,6 +96,11 @@ export const command: fc.Arbitrary<AccountCommand> = fc.oneof(
     requiredScope: fc.constantFrom("read", "write", "admin"),
     at: time,
   })),
+  weighted(1, fc.record({
+    _tag: fc.constant("RecordClientRegistered"), clientId: client, kind: fc.constantFrom("operator", "service", "resource_server"),
+    clientName: fc.constant("C"), grantTypes: fc.constant(["client_credentials"]), scopes, serviceAccountId: fc.option(fc.constant("svc-1"), { nil: null }),
+  })),
+  weighted(1, fc.record({ _tag: fc.constant("RecordClientDisabled"), clientId: client, kind: fc.constantFrom("dynamic", "operator", "service"), serviceAccountId: fc.constant(null) })),
 );
 
 const REGISTER: AccountCommand = { _tag: "RegisterAccount", accountId: "a1", email: "x@e" };

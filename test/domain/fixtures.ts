@@ -115,4 +115,6 @@ export const oneOfEach: ReadonlyArray<AccountCommand> = [
   { _tag: "DisableMfa", proof: { method: "totp", verified: true }, at: NOW },
   { _tag: "RegenerateRecoveryCodes", proof: { method: "totp", verified: true }, count: 10, at: NOW },
   { _tag: "ChangePassword", currentPasswordMatches: true, keepSessionId: null, at: NOW },
+  { _tag: "RecordClientRegistered", clientId: OTHER_CLIENT, kind: "operator", clientName: "Portal", grantTypes: ["authorization_code"], scopes: SCOPES, serviceAccountId: null },
+  { _tag: "RecordClientDisabled", clientId: OTHER_CLIENT, kind: "operator", serviceAccountId: null },
 ];

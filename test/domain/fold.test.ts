@@ -14,7 +14,7 @@ import { commands, run, time } from "./arbitraries.ts";
 const ERROR_TAGS: Record<AccountError["_tag"], true> = {
   AccountNotFound: true, AccountAlreadyRegistered: true, AccountClosed: true, ConsentMissing: true,
   SessionNotLive: true, SessionAlreadyStarted: true, StaleRefresh: true, RoleAboveGrantor: true,
-  MfaNotEnabled: true, MfaAlreadyEnabled: true,
+  MfaNotEnabled: true, MfaAlreadyEnabled: true, NotForServiceAccount: true, CredentialsChanged: true,
 };
 
 /** Commands whose immediate retry must be a no-op; the others record every attempt. */
@@ -24,6 +24,8 @@ const IDEMPOTENT: Record<AccountCommandType, boolean> = {
   RecordLogin: false, DenyConsent: false, RefreshSession: false, InvokeTool: false,
   // Every second-factor attempt and password change is recorded; enabling twice is refused.
   EnableMfa: false, VerifySecondFactor: false, DisableMfa: false, RegenerateRecoveryCodes: false, ChangePassword: false,
+  // Each registration or disabling an operator does is its own record (the edge keys retries).
+  RecordClientRegistered: false, RecordClientDisabled: false,
 };
 
 /** Times at which liveness is probed: the command grid plus the far ends. */

@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  DEFAULT_SCOPES, SUPPORTED_SCOPES, isLocalOnly, isValidCodeChallenge, isValidCodeVerifier, parseScopes,
-  redirectDestination, redirectUriMatches, redirectUriProblem,
+  DEFAULT_SCOPES, SUPPORTED_SCOPES, isInteractionRequired, isValidCodeChallenge, isValidCodeVerifier, parseScopes,
+  redirectDestination, redirectReach, redirectUriMatches, redirectUriProblem,
 } from "../../domain/oauth.ts";
 
 const LOOPBACK = "http://127.0.0.1:33418/callback";
@@ -162,16 +162,45 @@ describe("RFC 6749 §3.3: scope is a space-delimited list of known scopes", () =
   ])("refuses %j, naming the unknown scope", (raw, invalid) => expect(parseScopes(raw)).toEqual({ invalid }));
 });
 
-describe("the consent page: whether a client is local, and where the answer goes", () => {
-  it("calls a client local when every redirect goes to a loopback http address", () =>
-    expect(isLocalOnly(["http://127.0.0.1:33418/callback", "http://[::1]/cb", "http://localhost:9/cb"])).toBe(true));
+describe("RFC 8252 §8.6: a redirect to loopback or to an app scheme reaches a program nobody can identify", () => {
+  it.each<[string, "loopback" | "app"]>([
+    ["http://127.0.0.1:33418/callback", "loopback"],
+    ["http://127.0.0.1/callback", "loopback"],
+    ["http://[::1]:9/cb", "loopback"],
+    ["http://localhost:9/cb", "loopback"],
+    ["https://127.0.0.1:8443/callback", "loopback"],
+    ["https://127.9.8.7/callback", "loopback"],
+    ["https://127.1/callback", "loopback"], // parsed as 127.0.0.1
+    ["https://0x7f000001/callback", "loopback"], // parsed as 127.0.0.1
+    ["https://[0:0:0:0:0:0:0:1]/cb", "loopback"],
+    ["https://[::ffff:127.0.0.1]/cb", "loopback"],
+    ["https://0.0.0.0/cb", "loopback"],
+    ["https://LOCALHOST:8443/cb", "loopback"],
+    ["https://localhost./cb", "loopback"],
+    ["https://app.localhost/cb", "loopback"],
+    ["com.example.app:/oauth2redirect", "app"],
+    ["com.example.app://oauth2redirect", "app"],
+    ["http://app.example/callback", "app"], // never registrable; if it were, not the web's https
+    ["not a uri", "app"],
+  ])("%s is %s, so consent is never remembered for it", (uri, reach) => {
+    expect(redirectReach(uri)).toBe(reach);
+    expect(isInteractionRequired(uri)).toBe(true);
+  });
 
-  it.each<[string, string[]]>([
-    ["one redirect goes to a website", ["http://127.0.0.1:33418/callback", "https://app.example/callback"]],
-    ["the redirect uses https on loopback", ["https://127.0.0.1:33418/callback"]],
-    ["the redirect is a private-use scheme", ["com.example.app:/oauth2redirect"]],
-    ["a redirect is not a URI", ["not a uri"]],
-  ])("does not call a client local when %s", (_name, uris) => expect(isLocalOnly(uris)).toBe(false));
+  it.each([
+    "https://app.example/callback",
+    "https://app.example:8443/callback?x=1",
+    "https://127.0.0.1.example/cb",
+    "https://localhost.example/cb",
+    "https://mylocalhost/cb",
+    "https://128.0.0.1/cb",
+  ])("%s is on the web, so consent may be remembered", (uri) => {
+    expect(redirectReach(uri)).toBe("web");
+    expect(isInteractionRequired(uri)).toBe(false);
+  });
+});
+
+describe("the consent page: where the answer goes", () => {
 
   it.each<[string, string]>([
     ["https://app.example/callback?x=1", "app.example"],
@@ -198,5 +227,4 @@ describe("RFC 8252 §7.3: only the port of a loopback redirect may differ, nothi
     expect(redirectUriProblem("https://app.example/cb#")).not.toBeNull();
     expect(redirectUriProblem("https://@app.example/cb")).not.toBeNull();
   });
-  it("does not call a client with no redirect URIs local-only", () => expect(isLocalOnly([])).toBe(false));
 });

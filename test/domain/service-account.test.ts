@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { sessionProblem } from "../../domain/account.ts";
 import type { AccountEvent } from "../../domain/events.ts";
-import { mayAssign } from "../../domain/roles.ts";
+import { mayAssign, mayAssignToService, PERSON_ONLY, permissionsOf } from "../../domain/roles.ts";
 import { ACCOUNT, CLIENT, EXPIRES, NOW, OTHER_CLIENT, RESOURCE, SESSION, accountClosed, grantConsent, invoke, register, type Command } from "./fixtures.ts";
 import { given } from "./given-when-then.ts";
 
@@ -77,6 +77,56 @@ describe("a service account has no person behind it", () => {
     void given(...service).when({ _tag: "RecordLogin", passwordMatches: true, clientId: null, at: NOW }).thenFails("AccountNotFound"));
   it("refuses a consent", () => void given(...service).when(grantConsent(["audit:read"], OTHER_CLIENT)).thenFails("AccountNotFound"));
   it("keeps no email", () => expect(given(...service).state).toMatchObject({ email: null, service: { clientId: CLIENT, scopes: SERVICE_SCOPES } }));
+});
+
+describe("a service account's reach ends with its own client (no person-only permission, roles below owner)", () => {
+  it("given an owner grantor, when an owner service account is asked for, then it is refused and nothing is granted", () => {
+    const error = given().when(registerService({ roles: ["owner"], grantorRoles: ["member", "owner"] })).thenFails("NotForServiceAccount");
+    expect(error.what).toMatch(/role owner/);
+  });
+  it("given an owner grantor, when an admin service account is asked for, then it is registered (admin is the ceiling)", () =>
+    given().when(registerService({ roles: ["admin"], grantorRoles: ["owner"] })).then(serviceRegistered, member, { ...auditor, role: "admin" }));
+  it("given any grantor, when the scope clients:manage is asked for, then it is refused: managing clients is a person's act", () => {
+    const error = given().when(registerService({ roles: ["admin"], scopes: ["account:read", "clients:manage"], grantorRoles: ["owner"] })).thenFails("NotForServiceAccount");
+    expect(error.what).toMatch(/scope clients:manage/);
+  });
+  it("given an admin service account whose session carries clients:manage (registered before this rule), when it calls a clients.manage tool, then the call is denied as a person's act", () => {
+    const legacy: AccountEvent[] = [
+      { ...serviceRegistered, scopes: ["clients:manage"] }, member, { ...auditor, role: "admin" },
+      { _tag: "SessionStarted", sessionId: SESSION, clientId: CLIENT, scopes: ["clients:manage"], resource: RESOURCE, expiresAt: EXPIRES, amr: [] },
+    ];
+    given(...legacy).when(invoke("clients.manage", "clients:manage")).then({
+      _tag: "ToolInvoked", tool: "whoami", sessionId: SESSION, permission: "clients.manage", outcome: "denied",
+      reason: "clients.manage is a person's act; a service account never holds it",
+    });
+  });
+  it("given a person with the same admin role and scope, when they call the same tool, then it is allowed", () =>
+    given(
+      { _tag: "AccountRegistered", accountId: ACCOUNT, email: "ada@example.com" }, member, { ...auditor, role: "admin" },
+      { _tag: "ConsentGranted", clientId: CLIENT, clientName: "C", redirectHost: "c.example", scopes: ["clients:manage"] },
+      { _tag: "SessionStarted", sessionId: SESSION, clientId: CLIENT, scopes: ["clients:manage"], resource: RESOURCE, expiresAt: EXPIRES, amr: ["pwd"] },
+    ).when(invoke("clients.manage", "clients:manage")).then({
+      _tag: "ToolInvoked", tool: "whoami", sessionId: SESSION, permission: "clients.manage", outcome: "allowed", reason: null,
+    }));
+  it("given a service account, when it would record a client registration or disabling, then it is refused", () => {
+    given(...service).when({ _tag: "RecordClientRegistered", clientId: OTHER_CLIENT, kind: "service", clientName: "child", grantTypes: ["client_credentials"], scopes: ["account:read"], serviceAccountId: "svc-child" })
+      .thenFails("NotForServiceAccount");
+    given(...service).when({ _tag: "RecordClientDisabled", clientId: OTHER_CLIENT, kind: "operator", serviceAccountId: null }).thenFails("NotForServiceAccount");
+  });
+  it("a service account holds no person-only permission, whatever its roles: admin or owner reaches no further than operator", () => {
+    for (const role of ["admin", "owner"] as const) {
+      const held = permissionsOf([role], "service");
+      for (const p of PERSON_ONLY) expect(held.has(p), `${role} ${p}`).toBe(false);
+      expect([...held].sort()).toEqual([...permissionsOf(["operator"], "service")].sort());
+    }
+    expect(permissionsOf(["admin"]).has("clients.manage")).toBe(true);
+  });
+  it("mayAssignToService: within the grantor's reach and never above admin", () => {
+    expect(mayAssignToService(["owner"], "admin")).toBe(true);
+    expect(mayAssignToService(["owner"], "owner")).toBe(false);
+    expect(mayAssignToService(["admin"], "owner")).toBe(false);
+    expect(mayAssignToService(["operator"], "admin")).toBe(false);
+  });
 });
 
 describe("mayAssign: no role above the grantor's highest", () => {

@@ -1,6 +1,7 @@
 // The browser session at /authorize and remembered consent per client and scope set: a second
 // authorization from the same browser skips the password page, and skips the consent page only
-// when every requested scope was granted before, the client is not loopback-only, and nothing
+// when every requested scope was granted before, the redirect is not loopback or an app scheme
+// (per request: test/worker/consent-redirects.test.ts), and nothing
 // (prompt, a revocation, a lockout, a closed account) asks for the person again.
 
 import { env } from "cloudflare:workers";

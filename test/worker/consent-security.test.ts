@@ -87,6 +87,7 @@ describe("RFC 6749 §10.12 / RFC 9700 §4.7.1: the consent form is bound to the 
 const crossSite: Array<[string, Record<string, string>]> = [
   ["Origin of another site", { origin: "https://evil.example" }],
   ["Origin: null from a cross-site page", { origin: "null", "sec-fetch-site": "cross-site" }],
+  ["Origin: null without Fetch Metadata (a legacy browser on a no-referrer page)", { origin: "null" }],
   ["Sec-Fetch-Site: cross-site", { "sec-fetch-site": "cross-site" }],
   ["Sec-Fetch-Site: same-site (a sibling subdomain)", { "sec-fetch-site": "same-site" }],
   ["a same-origin Origin but Sec-Fetch-Site: cross-site", { origin: ORIGIN, "sec-fetch-site": "cross-site" }],
@@ -119,10 +120,28 @@ describe("Fetch Metadata + RFC 6454 Origin: a cross-site form post is refused wi
     expect(await eventTypes(stub)).toEqual(before);
   });
 
-  it("our own form as a browser posts it under Referrer-Policy: no-referrer (Origin: null, Sec-Fetch-Site: same-origin) is accepted", async () => {
+  it("Sec-Fetch-Site: same-origin decides alone, even beside Origin: null (a page of ours cached under the old no-referrer)", async () => {
     const { consent } = await signUpToConsent(clientId, REDIRECT);
     const res = await post("/consent", { ticket: consent.ticket, csrf: consent.csrf, decision: "allow" }, { origin: "null", "sec-fetch-site": "same-origin", cookie: consent.cookie });
     expect(codeOf(res).searchParams.get("code")).toBeTruthy();
+  });
+
+  it("login CSRF: /login with the right password, Origin: null and no Sec-Fetch-Site is a 403 page, no cookie, nothing appended; our own Origin then signs in", async () => {
+    const { email, stub } = await signUpToConsent(clientId, REDIRECT);
+    const before = await eventTypes(stub);
+    const request = requestTicketOf(await (await authorizeAs(null, clientId, REDIRECT)).text());
+    const refused = await post("/login", { email, password: PASSWORD, request }, { origin: "null" });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await refused.text()).toContain("Request refused");
+    expect(refused.headers.getSetCookie()).toEqual([]);
+    expect(await eventTypes(stub)).toEqual(before);
+    // What a browser without Fetch Metadata sends from our own page under Referrer-Policy: same-origin.
+    const own = await post("/login", { email, password: PASSWORD, request }, { origin: ORIGIN });
+    expect(own.status).toBe(200);
+    expect(own.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-warden-session=/)]);
+    expect(await own.text()).toContain('name="decision" value="allow"');
+    expect((await eventTypes(stub)).slice(before.length)).toContain("LoginSucceeded");
   });
 
   it("sign-up from another site creates no account: the same email signs up from the page afterwards", async () => {
@@ -159,7 +178,7 @@ describe("Fetch Metadata + RFC 6454 Origin: a cross-site form post is refused wi
   });
 });
 
-describe("RFC 6749 §10.13 clickjacking: every page forbids framing, leaks no referrer and is not cached", () => {
+describe("RFC 6749 §10.13 clickjacking: every page forbids framing, leaks no referrer to other origins and is not cached", () => {
   const pages: Array<[string, () => Promise<Response>]> = [
     ["home", () => call("/")],
     ["sign-in (/authorize)", () => call(authorizePath(clientId, REDIRECT))],
@@ -180,16 +199,18 @@ describe("RFC 6749 §10.13 clickjacking: every page forbids framing, leaks no re
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     expect(res.headers.get("x-frame-options")).toBe("DENY");
     expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
-    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    // same-origin: no Referer to any other site, our real Origin on our own posts (http/same-origin.ts).
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
     expect(res.headers.get("cache-control")).toBe("no-store");
     await res.body?.cancel();
   });
 
-  it("the redirect back to the client carries no-store and no-referrer too", async () => {
+  it("the redirect back to the client (another origin) carries no-store and a policy that sends it no referrer", async () => {
     const { consent } = await signUpToConsent(clientId, REDIRECT);
     const res = await answerConsent(consent, "allow");
     expect(res.status).toBe(302);
+    expect(new URL(res.headers.get("location")!).origin).not.toBe(ORIGIN);
     expect(res.headers.get("cache-control")).toBe("no-store");
-    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
   });
 });

@@ -66,6 +66,8 @@ export const codeRequest = (overrides: Partial<CodeRequest> = {}): CodeRequest &
     codeChallenge: challenge,
     scopes: ["account:read"],
     resource: RESOURCE,
+    // Signed in just now (the account re-checks it against password changes and MFA).
+    authAt: Date.now(),
     verifier,
     ...overrides,
   };

@@ -251,13 +251,13 @@ describe("secrets never enter the event log", () => {
 describe("SessionStarted v1 → v2 and codes from before migration 4", () => {
   it("migration 4 on a v3 database: an unredeemed code written before it starts a session with amr [pwd]", async () => {
     const { stub } = await registeredAccount();
-    const request = { ticketId: crypto.randomUUID(), clientId: "c-old", clientName: "Old", redirectUri: "http://127.0.0.1:1/cb", redirectHost: "127.0.0.1:1", codeChallenge: "x".repeat(43), scopes: ["account:read"], resource: "https://warden.test/mcp" };
+    const request = { ticketId: crypto.randomUUID(), clientId: "c-old", clientName: "Old", redirectUri: "http://127.0.0.1:1/cb", redirectHost: "127.0.0.1:1", codeChallenge: "x".repeat(43), scopes: ["account:read"], resource: "https://warden.test/mcp", authAt: Date.now() };
     const approved = await stub.approve(request, meta());
     if (!approved.ok) throw new Error(approved.reason);
-    // Back to the v3 shape: no amr column, no MFA tables, migration 4 not recorded.
+    // Back to the v3 shape: no amr or auth_at column, no MFA tables, migrations 4 and 5 not recorded.
     await runInDurableObject(stub, (_i: AccountObject, state) => {
       const db = state.storage.sql;
-      db.exec("ALTER TABLE auth_codes DROP COLUMN amr; DROP TABLE mfa_totp; DROP TABLE mfa_recovery_codes; DELETE FROM schema_migrations WHERE version >= 4");
+      db.exec("ALTER TABLE auth_codes DROP COLUMN amr; ALTER TABLE auth_codes DROP COLUMN auth_at; DROP TABLE mfa_totp; DROP TABLE mfa_recovery_codes; DELETE FROM schema_migrations WHERE version >= 4");
       expect(db.exec("SELECT name FROM pragma_table_info('auth_codes')").toArray().map((c) => c.name)).not.toContain("amr");
     });
     await evictDurableObject(stub);

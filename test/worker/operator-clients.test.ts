@@ -4,7 +4,7 @@
 
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { accountStub, allEvents, call, codeRequest, jsonBody, meta, registeredAccount, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
+import { accountStub, allEvents, auditRowsOf, call, codeRequest, drainOutbox, jsonBody, meta, registeredAccount, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
 import {
   callTool, clientCredentials, errorText, mcpPost, operatorSession, postBasic, registerViaTool, serviceClient, serviceToken,
 } from "./machine-clients.ts";
@@ -15,6 +15,9 @@ const REDIRECT = "https://app.example/callback";
 const registry = (clientId: string) => env.CLIENTS.get(env.CLIENTS.idFromName(clientId));
 const toolCalls = async (accountId: string) =>
   (await allEvents(accountStub(accountId))).filter((e) => e.type === "ToolInvoked").map((e) => e.data as { tool: string; outcome: string; reason: string | null });
+/** The client-administration events of an operator's own log, with their actor. */
+const clientAdmin = async (accountId: string) =>
+  (await allEvents(accountStub(accountId))).filter((e) => e.type === "ClientRegistered" || e.type === "ClientDisabled");
 
 describe("register_client: an admin pre-registers an authorization_code client", () => {
   it("returns the complete metadata with the secret once; registered_by names the operator; the secret works at /token", async () => {
@@ -147,5 +150,96 @@ describe("disable_client: an operator disables a client for good", () => {
     const other = await registerViaTool(operator, { client_name: "Kept", redirect_uris: [REDIRECT] });
     expect(errorText(await callTool(member.accessToken, "disable_client", { client_id: other.client_id }))).toContain("clients.manage");
     expect(await registry(other.client_id).get()).not.toBeNull();
+  });
+});
+
+describe("managing clients is a person's act: a service account never holds clients.manage", () => {
+  it("an owner may not mint an owner-level service account nor give a service client clients:manage; nothing is registered or recorded", async () => {
+    const owner = await operatorSession();
+    const ownerLevel = errorText(await callTool(owner.accessToken, "register_client", {
+      client_name: "Root machine", grant_types: ["client_credentials"], service_account: { name: "root", roles: ["owner"] },
+    }));
+    expect(ownerLevel).toContain("a service account may not hold role owner");
+    const manager = errorText(await callTool(owner.accessToken, "register_client", {
+      client_name: "Manager machine", grant_types: ["client_credentials"], scope: "account:read clients:manage", service_account: { name: "m", roles: ["admin"] },
+    }));
+    expect(manager).toContain("a service account may not hold scope clients:manage");
+    expect(await clientAdmin(owner.accountId)).toEqual([]);
+  });
+
+  it("an admin service token calling register_client or disable_client gets a tool error, recorded as denied in its own log; no child client can exist", async () => {
+    const owner = await operatorSession();
+    const parent = await serviceClient(owner, ["admin"]);
+    const sibling = await registerViaTool(owner, { client_name: "Sibling", redirect_uris: [REDIRECT] });
+    const { access_token } = await serviceToken(parent);
+    const child = await callTool(access_token, "register_client", {
+      client_name: "Child", grant_types: ["client_credentials"], scope: "account:read", service_account: { name: "child", roles: ["admin"] },
+    });
+    expect(errorText(child)).toContain("clients.manage is a person's act");
+    expect(child.structuredContent).toBeUndefined();
+    expect(errorText(await callTool(access_token, "disable_client", { client_id: sibling.client_id }))).toContain("clients.manage is a person's act");
+    expect(await registry(sibling.client_id).get()).not.toBeNull();
+    expect(await toolCalls(parent.service_account_id!)).toEqual([
+      expect.objectContaining({ tool: "register_client", outcome: "denied", reason: "clients.manage is a person's act; a service account never holds it" }),
+      expect.objectContaining({ tool: "disable_client", outcome: "denied" }),
+    ]);
+    // whoami shows the service account's effective permissions: no person-only one.
+    const me = (await callTool(access_token, "whoami")).structuredContent as { roles: string[]; permissions: string[] };
+    expect(me.roles).toContain("admin");
+    expect(me.permissions).not.toContain("clients.manage");
+    expect(me.permissions).not.toContain("roles.grant");
+  });
+});
+
+describe("audit: the operator's own log names every client registered or disabled", () => {
+  it("register_client records ClientRegistered (operator as actor) for a code client, a service client and a resource server, with no secret", async () => {
+    const operator = await operatorSession();
+    const code = await registerViaTool(operator, { client_name: "Portal", redirect_uris: [REDIRECT], scope: "account:read" });
+    const service = await serviceClient(operator);
+    const rs = await registerViaTool(operator, { client_name: "Reports API", grant_types: [] });
+    const events = await clientAdmin(operator.accountId);
+    expect(events.map((e) => e.data)).toEqual([
+      { _tag: "ClientRegistered", clientId: code.client_id, kind: "operator", clientName: "Portal", grantTypes: ["authorization_code", "refresh_token"], scopes: ["account:read"], serviceAccountId: null },
+      { _tag: "ClientRegistered", clientId: service.client_id, kind: "service", clientName: "Compliance exporter", grantTypes: ["client_credentials"], scopes: ["account:read", "audit:read"], serviceAccountId: service.service_account_id },
+      { _tag: "ClientRegistered", clientId: rs.client_id, kind: "resource_server", clientName: "Reports API", grantTypes: [], scopes: [], serviceAccountId: null },
+    ]);
+    for (const e of events) expect(e.metadata.actor).toEqual({ kind: "user", id: operator.accountId });
+    const log = JSON.stringify(await allEvents(operator.stub));
+    for (const secret of [code.client_secret, service.client_secret, rs.client_secret]) expect(log).not.toContain(secret!);
+  });
+
+  it("a refused registration records no ClientRegistered", async () => {
+    const operator = await operatorSession();
+    errorText(await callTool(operator.accessToken, "register_client", { client_name: "Bad", redirect_uris: ["http://app.example/cb"] }));
+    expect(await clientAdmin(operator.accountId)).toEqual([]);
+  });
+
+  it("disable_client records ClientDisabled once, naming the closed service account; disabling again records nothing more", async () => {
+    const operator = await operatorSession();
+    const service = await serviceClient(operator);
+    await callTool(operator.accessToken, "disable_client", { client_id: service.client_id });
+    await callTool(operator.accessToken, "disable_client", { client_id: service.client_id });
+    const disabled = (await clientAdmin(operator.accountId)).filter((e) => e.type === "ClientDisabled");
+    expect(disabled.map((e) => e.data)).toEqual([{ _tag: "ClientDisabled", clientId: service.client_id, kind: "service", serviceAccountId: service.service_account_id }]);
+    expect(disabled[0]!.metadata.actor).toEqual({ kind: "user", id: operator.accountId });
+  });
+
+  it("both reach the audit index (outbox drained) and query_audit, with no client secret in any row", async () => {
+    const operator = await operatorSession();
+    const service = await serviceClient(operator);
+    const rs = await registerViaTool(operator, { client_name: "Reports API", grant_types: [] });
+    await callTool(operator.accessToken, "disable_client", { client_id: rs.client_id });
+    await drainOutbox(operator.stub);
+    const rows = (await auditRowsOf(operator.accountId)).filter((r) => r.type === "ClientRegistered" || r.type === "ClientDisabled");
+    expect(rows.map((r) => [r.type, (r.data as { clientId: string }).clientId, r.actorId]).reverse()).toEqual([
+      ["ClientRegistered", service.client_id, operator.accountId],
+      ["ClientRegistered", rs.client_id, operator.accountId],
+      ["ClientDisabled", rs.client_id, operator.accountId],
+    ]);
+    const queried = await callTool(operator.accessToken, "query_audit", { account_id: operator.accountId, type: "ClientRegistered" });
+    const found = (queried.structuredContent as { events: Array<{ data: { clientId: string } }> }).events.map((e) => e.data.clientId);
+    expect(found.sort()).toEqual([service.client_id, rs.client_id].sort());
+    const everything = JSON.stringify(await auditRowsOf(operator.accountId)) + JSON.stringify(queried);
+    for (const secret of [service.client_secret, rs.client_secret]) expect(everything).not.toContain(secret!);
   });
 });
