@@ -5,6 +5,7 @@
 // manager knows which entry to update). Names and ids are stable: browser tests use them.
 
 import { layout } from "./templates.ts";
+import { qrSvg } from "./qr.ts";
 
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -16,6 +17,7 @@ const STYLE = `<style>
   input[type=text] { width: 100%; box-sizing: border-box; padding: .6rem; font: inherit; border: 1px solid #b8bfcc; border-radius: 6px; }
   input.code { font-family: ui-monospace, monospace; letter-spacing: .15em; }
   code.secret, .codes code { font: 1.05rem ui-monospace, monospace; word-break: break-all; }
+  .qr svg { display: block; margin: .5rem 0; border: 1px solid #e6e9ef; }
   .codes { columns: 2; }
   section { border-top: 1px solid #e6e9ef; margin-top: 1.5rem; padding-top: .5rem; }
   .notice { background: #e8f5ec; color: #1b5e33; padding: .6rem .8rem; border-radius: 6px; }
@@ -134,7 +136,7 @@ export const enrollPage = (v: { ticket: string; enrollmentId: string; secret: st
     `${STYLE}<h1>Set up your authenticator app</h1>
 ${errorBox(v.error)}
 <ol>
-  <li>In your authenticator app, add an account. On this phone you can <a id="otpauth-link" href="${escape(v.uri)}">open it in the app</a>.</li>
+  <li>In your authenticator app, add an account and scan this code:<br><span class="qr" id="otpauth-qr">${qrSvg(v.uri, "QR code with the key for your authenticator app")}</span><br>On this phone you can <a id="otpauth-link" href="${escape(v.uri)}">open it in the app</a> instead.</li>
   <li>Or type this key (time-based, 6 digits):<br><code class="secret" id="totp-secret">${escape(v.secret.match(/.{1,4}/g)!.join(" "))}</code></li>
   <li>Enter the code the app shows to finish.</li>
 </ol>

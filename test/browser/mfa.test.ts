@@ -10,6 +10,8 @@ import { focusedLabel, screenshot, tabTo, withPage as withBrowserPage } from "./
 import { newAuthorization, randomEmail, randomPassword, redeemCode, startStack, whoami, type Stack } from "./harness.ts";
 import { answerConsentByKeyboard, consentHeading, openAuthorization, pressButton, signInByKeyboard, signUpByKeyboard } from "./keyboard.ts";
 import { formsView } from "./password-manager.ts";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
 import { decodeBase32, freshTotp, hotp, totp, totpAfter } from "./totp.ts";
 
 describe("RFC 6238 Appendix B / RFC 4226 Appendix D: the test's own authenticator computes the published codes", () => {
@@ -39,6 +41,12 @@ let secret: Buffer | undefined;
 let lastUsedStep = 0;
 let recoveryCodes: string[] = [];
 
+/** Decodes a screenshot of a QR code as a phone's reader would (the image stays in memory). */
+function scanQr(png: Buffer): string | null {
+  const image = PNG.sync.read(png);
+  return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data ?? null;
+}
+
 beforeAll(async () => {
   stack = await startStack("browser-mfa");
 });
@@ -57,7 +65,7 @@ async function typeCode(page: Page, label: string, code: string) {
 }
 
 describe("RFC 6238 TOTP enrollment in the security settings, by keyboard only", () => {
-  it("a person turns on two-step verification: key shown as text, first code confirms it, recovery codes shown once", async () => {
+  it("a person turns on two-step verification: key shown as a scannable QR code and as text, first code confirms it, recovery codes shown once", async () => {
     // An account to protect, made the ordinary way.
     await withPage(async (page) => {
       await openAuthorization(page, (await newAuthorization(stack)).url);
@@ -82,12 +90,16 @@ describe("RFC 6238 TOTP enrollment in the security settings, by keyboard only", 
       await pressButton(page, "Set up an authenticator app");
       await page.getByRole("heading", { name: "Set up your authenticator app" }).waitFor();
       const shownKey = await page.locator("#totp-secret").innerText();
-      const uri = new URL(await page.locator("#otpauth-uri").innerText());
+      const uriText = await page.locator("#otpauth-uri").innerText();
+      const uri = new URL(uriText);
       expect(uri.protocol).toBe("otpauth:");
       expect(uri.searchParams.get("secret")?.toUpperCase()).toBe(shownKey.replace(/\s/g, "").toUpperCase());
       secret = decodeBase32(shownKey);
       expect(secret.length, "RFC 4226 §4 R6: at least 128-bit keys").toBeGreaterThanOrEqual(16);
-      await screenshot(page, "22-mfa-enroll", [page.locator("#totp-secret"), page.locator("#otpauth-uri")]);
+      // What a phone's camera sees: the rendered QR code, decoded by a QR reader, is the same URI.
+      const qr = page.getByRole("img", { name: "QR code with the key for your authenticator app" });
+      expect(await scanQr(await qr.screenshot())).toBe(uriText);
+      await screenshot(page, "22-mfa-enroll", [page.locator("#totp-secret"), page.locator("#otpauth-uri"), page.locator("#otpauth-qr")]);
 
       const code = page.getByLabel("Code from your authenticator app", { exact: true });
       expect(await code.getAttribute("autocomplete")).toBe("one-time-code");
