@@ -5,7 +5,7 @@
 import type { Env } from "./env.ts";
 import { BadRequest } from "./http/body.ts";
 import { throttled, type ThrottledAction } from "./http/throttle.ts";
-import { html, json, oauthError } from "./http/responses.ts";
+import { html, issuerOf, json, oauthError, resourceOf } from "./http/responses.ts";
 import { jwks } from "./keys.ts";
 import { mcp } from "./mcp/route.ts";
 import { authorize } from "./oauth/authorize.ts";
@@ -73,7 +73,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/account/password": { POST: throttle("signin", submitPasswordChange) },
   "/consent": { POST: submitConsent },
   "/logout": { POST: signOut },
-  "/": { GET: () => html(messagePage("Warden", "Event-sourced accounts for MCP servers. Point your MCP client at /mcp.")) },
+  "/": { GET: (request) => html(messagePage("Accounts for MCP servers", `Point your MCP client at ${resourceOf(request)}. Your security settings (two-step verification, password) are at ${issuerOf(request)}/account/security.`)) },
 };
 
 export default {

@@ -53,7 +53,7 @@ export function registerOperatorTools(server: McpServer, env: Env, request: Requ
     "list_accounts",
     {
       title: "List accounts",
-      description: "Operator directory: every account with status, roles, live session count, last login and lockout state, by email.",
+      description: "Operator directory: every person's account with status, roles, live session ids (liveSessions), last login and lockout state (times in ms since the epoch), by email.",
       inputSchema: standard(ListAccountsInput),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },

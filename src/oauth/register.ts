@@ -32,6 +32,16 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
     if (e instanceof BadRequest) return oauthError("invalid_client_metadata", e.reason, e.status, CORS);
     throw e;
   }
+  // Grant types first: a machine client learns where it belongs before anything about redirects.
+  const grantTypes = body.grant_types ?? ["authorization_code", "refresh_token"];
+  // RFC 6749 §4.4: a client_credentials client acts as a service account with roles; only an
+  // operator creates one (MCP tool register_client), never an anonymous registration.
+  if (Array.isArray(grantTypes) && grantTypes.includes("client_credentials")) {
+    return invalid("client_credentials clients are registered by an admin with the MCP tool register_client, not through dynamic registration");
+  }
+  if (!Array.isArray(grantTypes) || !grantTypes.every((g) => GRANT_TYPES.includes(g as string)) || !grantTypes.includes("authorization_code")) {
+    return invalid(`grant_types must be ["authorization_code"] or ["authorization_code", "refresh_token"]`);
+  }
   const uris = body.redirect_uris;
   if (!Array.isArray(uris) || uris.length === 0 || uris.length > 10 || !uris.every((u) => typeof u === "string")) {
     return invalid("redirect_uris must be a non-empty array of at most 10 strings", "invalid_redirect_uri");
@@ -43,15 +53,6 @@ export async function registerClient(request: Request, env: Env): Promise<Respon
   const method = body.token_endpoint_auth_method ?? "none";
   if (!(TOKEN_ENDPOINT_AUTH_METHODS as ReadonlyArray<unknown>).includes(method)) {
     return invalid(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")}`);
-  }
-  const grantTypes = body.grant_types ?? ["authorization_code", "refresh_token"];
-  // RFC 6749 §4.4: a client_credentials client acts as a service account with roles; only an
-  // operator creates one (MCP tool register_client), never an anonymous registration.
-  if (Array.isArray(grantTypes) && grantTypes.includes("client_credentials")) {
-    return invalid("client_credentials clients are registered by an operator, not through dynamic registration");
-  }
-  if (!Array.isArray(grantTypes) || !grantTypes.every((g) => GRANT_TYPES.includes(g as string)) || !grantTypes.includes("authorization_code")) {
-    return invalid(`grant_types must include authorization_code and only ${GRANT_TYPES.join(", ")}`);
   }
   const responseTypes = body.response_types ?? ["code"];
   if (!Array.isArray(responseTypes) || responseTypes.length !== 1 || responseTypes[0] !== "code") {

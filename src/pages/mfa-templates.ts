@@ -16,9 +16,11 @@ const noticeBox = (notice: string | null) => (notice ? `<p class="notice" role="
 const STYLE = `<style>
   input[type=text] { width: 100%; box-sizing: border-box; padding: .6rem; font: inherit; border: 1px solid #b8bfcc; border-radius: 6px; }
   input.code { font-family: ui-monospace, monospace; letter-spacing: .15em; }
-  code.secret, .codes code { font: 1.05rem ui-monospace, monospace; word-break: break-all; }
+  /* The key wraps between its 4-character groups, the URI anywhere; a recovery code never. */
+  code.secret, .codes code { font: 1.05rem ui-monospace, monospace; overflow-wrap: anywhere; }
+  .codes code { white-space: nowrap; }
+  input[readonly] { background: #f4f5f7; color: #5a6375; }
   .qr svg { display: block; margin: .5rem 0; border: 1px solid #e6e9ef; }
-  .codes { columns: 2; }
   section { border-top: 1px solid #e6e9ef; margin-top: 1.5rem; padding-top: .5rem; }
   .notice { background: #e8f5ec; color: #1b5e33; padding: .6rem .8rem; border-radius: 6px; }
   details { margin-top: 1.5rem; }

@@ -65,7 +65,7 @@ export async function submitSecondFactor(request: Request, env: Env): Promise<Re
   const accountId = payload.accountId;
   const authRequest = payload.purpose === "authorize" ? (payload.request as AuthRequest) : null;
   const again = (error: string) =>
-    html(secondFactorPage({ action: authRequest ? "/login/mfa" : "/account/security/verify", ticket, heading: "Two-step verification", error }), 401);
+    html(secondFactorPage({ action: authRequest ? "/login/mfa" : "/account/security/verify", ticket, heading: authRequest ? `Two-step verification for ${authRequest.clientName}` : "Two-step verification", error }), 401);
   // When the password half was verified; a ticket signed before it said so: its issue time.
   const passwordAt = typeof payload.passwordAt === "number" ? payload.passwordAt : typeof payload.iat === "number" ? payload.iat * 1000 : 0;
   // Before any code is looked at: a password changed at or after that moment (or a closed
