@@ -27,3 +27,11 @@ export function defineGate<const G extends ToolGate>(gate: G): G {
 export const gateOf = (tool: string): ToolGate | undefined => GATES.get(tool);
 
 export const declaredGates = (): ReadonlyArray<ToolGate> => [...GATES.values()];
+
+/**
+ * The requested scopes that no declared tool lets these permissions use: what a consent page
+ * flags as granted-but-useless (a member asked for `audit:read`), so nobody mistakes a scope for
+ * a role. Reads the registry, so it is true for whatever tools this Worker declares.
+ */
+export const scopesBeyondRoles = (scopes: ReadonlyArray<string>, permissions: ReadonlyArray<string>): ReadonlyArray<string> =>
+  scopes.filter((scope) => !declaredGates().some((gate) => gate.scope === scope && permissions.includes(gate.permission)));

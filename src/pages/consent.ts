@@ -19,6 +19,7 @@ import type { Env } from "../env.ts";
 import { errorRedirect, html, issuerOf, redirect, requestMeta } from "../http/responses.ts";
 import { signTicket } from "../keys.ts";
 import type { AuthRequest } from "../oauth/authorize.ts";
+import { scopesBeyondRoles } from "../mcp/gates.ts";
 import { accountStub } from "../services/accounts.ts";
 import { clearBrowserSession, csrfToken, type AuthMethod, type BrowserSession, type ResumeStatus } from "./browser-session.ts";
 import { consentPage, messagePage } from "./templates.ts";
@@ -70,6 +71,7 @@ async function showConsent(env: Env, authRequest: AuthRequest, session: BrowserS
       redirectUri: authRequest.redirectUri,
       scopes: authRequest.scopes,
       newScopes: previously.length > 0 ? authRequest.scopes.filter((s) => !previously.includes(s)) : [],
+      beyondRoles: scopesBeyondRoles(authRequest.scopes, status.account.permissions),
       email: status.account.email,
       reach: redirectReach(authRequest.redirectUri),
     }),

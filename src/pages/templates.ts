@@ -102,6 +102,8 @@ export const consentPage = (v: {
   redirectUri: string;
   scopes: ReadonlyArray<string>;
   newScopes: ReadonlyArray<string>;
+  /** Requested scopes no tool can use with this account's roles (granted anyway, useless today). */
+  beyondRoles: ReadonlyArray<string>;
   email: string;
   /** Who can receive the answer: domain/oauth.ts redirectReach of the presented redirect URI. */
   reach: "web" | "loopback" | "app";
@@ -117,7 +119,7 @@ ${v.reach === "web" ? "" : localWarning(v.clientName, v.redirectUri, v.reach)}
 </form>
 <p><strong><bdi>${escape(v.clientName)}</bdi></strong> <span class="hint">(client id ${escape(v.clientId)}; the name is chosen by the application itself)</span>
 will be able to do the following, and your answer will be sent to <strong>${escape(v.reach === "web" ? v.redirectHost : v.redirectUri)}</strong>:</p>
-<ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span>${v.newScopes.includes(s) ? ' <span class="new">new</span>' : ""}</li>`).join("")}</ul>
+<ul>${v.scopes.map((s) => `<li>${escape(SCOPE_TEXT[s] ?? s)} <span class="hint">(${escape(s)})</span>${v.newScopes.includes(s) ? ' <span class="new">new</span>' : ""}${v.beyondRoles.includes(s) ? ' <span class="hint">— your roles do not allow this, so it will not work for now</span>' : ""}</li>`).join("")}</ul>
 <form method="post" action="/consent">
   ${hidden("ticket", v.ticket)}
   ${hidden("csrf", v.csrf)}
