@@ -154,7 +154,9 @@ export function changePassword(
 ): Executed | { ok: false; error: "Stale"; message: string } {
   if (ctx.secrets.password()?.hash !== input.verifiedHash) return { ok: false, error: "Stale", message: "the password changed meanwhile" };
   return ctx.transaction(() => {
-    const command: AccountCommand = { _tag: "ChangePassword", currentPasswordMatches: input.currentMatches, keepSessionId: input.keepSessionId, at: ctx.at };
+    // The change takes effect when it commits, not when its request began: a sign-in that started
+    // during the scrypt work before this point is older than the change and ends with it.
+    const command: AccountCommand = { _tag: "ChangePassword", currentPasswordMatches: input.currentMatches, keepSessionId: input.keepSessionId, at: Math.max(ctx.at, Date.now()) };
     const result = ctx.run(command, `${requestId}:change-password`);
     if (!result.ok || !result.events.some((e) => e.data._tag === "PasswordChanged")) return result;
     if (input.newHash === null) throw new Error("PasswordChanged without a new hash");

@@ -152,8 +152,10 @@ export class AccountObject extends DurableObject<Env> {
     return this.secrets.password();
   }
 
-  recordLogin(passwordMatches: boolean, clientId: string | null, meta: RequestMeta): Executed {
-    return this.execute([{ command: { _tag: "RecordLogin", passwordMatches, clientId, at: meta.at }, actor: this.user() }], meta, {
+  /** A password verified against a hash that has since been replaced is the wrong password now. */
+  recordLogin(passwordMatches: boolean, clientId: string | null, meta: RequestMeta, verifiedHash?: string): Executed {
+    const current = verifiedHash === undefined || this.secrets.password()?.hash === verifiedHash;
+    return this.execute([{ command: { _tag: "RecordLogin", passwordMatches: passwordMatches && current, clientId, at: meta.at }, actor: this.user() }], meta, {
       idempotencyKey: `${meta.requestId}:login`,
     });
   }

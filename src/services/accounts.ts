@@ -15,7 +15,8 @@ export interface AccountsShape {
     meta: RequestMeta,
   ) => Effect.Effect<Executed>;
   readonly passwordHash: (accountId: string) => Effect.Effect<PasswordHash | null>;
-  readonly recordLogin: (accountId: string, matches: boolean, clientId: string | null, meta: RequestMeta) => Effect.Effect<Executed>;
+  /** `verifiedHash`: the stored hash the password was checked against (a change since makes it wrong). */
+  readonly recordLogin: (accountId: string, matches: boolean, clientId: string | null, meta: RequestMeta, verifiedHash?: string) => Effect.Effect<Executed>;
   readonly view: (accountId: string) => Effect.Effect<AccountView | null>;
   readonly adminEmails: ReadonlySet<string>;
 }
@@ -35,8 +36,8 @@ export const accountsLayer = (env: Env, adminEmails: ReadonlySet<string>) =>
       accountIdFor: (email) => call(() => env.EMAILS.get(env.EMAILS.idFromName(email)).owner()),
       register: (input, meta) => call<Executed>(() => accountStub(env, input.accountId).register(input, meta)),
       passwordHash: (accountId) => call(() => accountStub(env, accountId).passwordHash()),
-      recordLogin: (accountId, matches, clientId, meta) =>
-        call<Executed>(() => accountStub(env, accountId).recordLogin(matches, clientId, meta)),
+      recordLogin: (accountId, matches, clientId, meta, verifiedHash) =>
+        call<Executed>(() => accountStub(env, accountId).recordLogin(matches, clientId, meta, verifiedHash)),
       view: (accountId) => call(() => accountStub(env, accountId).view()),
       adminEmails,
     }),

@@ -54,7 +54,9 @@ export const signIn = Effect.fn("signIn")(function* (input: Credentials, meta: R
   // Verify even when there is no account, so response time does not reveal whether it exists.
   const matches = yield* passwords.verify(input.password, stored);
   if (accountId === null || stored === null) return yield* new InvalidCredentials();
-  const recorded = yield* accounts.recordLogin(accountId, matches, input.clientId, meta);
+  // The object re-checks that the hash we verified is still the account's (a password change may
+  // have committed during the scrypt work): the old password never signs in after the change.
+  const recorded = yield* accounts.recordLogin(accountId, matches, input.clientId, meta, stored.hash);
   // A locked account refuses even the right password (LoginFailed "account_locked"); the
   // page says the same thing either way, so a lockout reveals neither account nor password.
   if (recorded.ok && recorded.events.some((e) => e.data._tag === "PasswordVerified")) return yield* new SecondFactorRequired({ accountId });

@@ -108,3 +108,27 @@ describe("a refused change changes nothing", () => {
     expect((await allEvents(person.stub)).some((e) => e.type === "PasswordChanged")).toBe(false);
   });
 });
+
+describe("a change takes effect at its commit: a sign-in racing it never outlives it", () => {
+  it("a password checked against the hash the change replaced is recorded as wrong, not as a sign-in", async () => {
+    const person = await personWithSessions();
+    const before = await person.stub.passwordHash(); // what a racing sign-in verified against
+    const { ticket } = await openSecurity(person.email);
+    expect((await change(ticket, PASSWORD, NEW_PASSWORD)).status).toBe(200);
+    const racing = await person.stub.recordLogin(true, null, meta(), before!.hash);
+    expect(racing.ok && racing.events.map((e) => e.data._tag)).toEqual(["LoginFailed"]);
+    const current = await person.stub.passwordHash();
+    const honest = await person.stub.recordLogin(true, null, meta(), current!.hash);
+    expect(honest.ok && honest.events.map((e) => e.data._tag)).toEqual(["LoginSucceeded"]);
+  });
+
+  it("PasswordChanged is stamped when it commits, after the scrypt work its request began with", async () => {
+    const person = await personWithSessions();
+    const { ticket } = await openSecurity(person.email);
+    expect((await change(ticket, PASSWORD, NEW_PASSWORD)).status).toBe(200);
+    const stored = (await allEvents(person.stub)).find((e) => e.data._tag === "PasswordChanged")!;
+    // metadata.at is when the request began; two scrypt runs (check the current password, hash
+    // the new one) lie between it and the commit, so a sign-in begun in between is older.
+    expect(stored.data._tag === "PasswordChanged" && stored.data.at).toBeGreaterThan(stored.metadata.at);
+  });
+});
