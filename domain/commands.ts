@@ -109,7 +109,8 @@ export type ClientAdminCommand =
 /** Second factor and password commands (decided in domain/mfa.ts). */
 export type MfaCommand =
   /** The first code from the new authenticator was right (checked at the edge): turn TOTP on. */
-  | { readonly _tag: "EnableMfa"; readonly recoveryCodes: number }
+  /** `at`: the password-only sessions live then end with it (a second factor protects nothing they hold). */
+  | { readonly _tag: "EnableMfa"; readonly recoveryCodes: number; readonly at: number }
   /** The second step of a sign-in for an account with MFA. */
   | {
       readonly _tag: "VerifySecondFactor";

@@ -75,7 +75,7 @@ export const AccountEvent = Schema.TaggedUnion({
   SessionRevoked: {
     sessionId: Schema.String,
     // Adding a literal is backward compatible (every stored value still decodes): no version bump.
-    reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused", "consent_revoked", "client_revocation", "password_changed"]),
+    reason: Schema.Literals(["refresh_token_reused", "user_request", "authorization_code_reused", "consent_revoked", "client_revocation", "password_changed", "mfa_enabled"]),
   },
   /** The account is closed: every session ends, nothing more is decided, pending expiries are cancelled. */
   AccountClosed: { reason: Schema.String },

@@ -25,10 +25,17 @@ const emit = (...events: AccountEvent[]): Decision => Result.succeed(events);
 
 export const decideMfa = (command: MfaCommand, state: AccountState): Decision => {
   switch (command._tag) {
-    case "EnableMfa":
-      return state.mfaEnabled
-        ? Result.fail(new MfaAlreadyEnabled())
-        : emit({ _tag: "MfaEnabled", method: "totp", recoveryCodes: command.recoveryCodes });
+    case "EnableMfa": {
+      if (state.mfaEnabled) return Result.fail(new MfaAlreadyEnabled());
+      // NIST SP 800-63B §4.2.1: from now on the account is AAL2. A session signed in with the
+      // password alone would otherwise keep AAL1 access for as long as it is refreshed, so
+      // whoever phished the password before enrollment would keep it: those sessions end here.
+      const passwordOnly = [...state.sessions.values()].filter((s) => !s.revoked && s.expiresAt > command.at && !s.amr.includes("otp"));
+      return emit(
+        { _tag: "MfaEnabled", method: "totp", recoveryCodes: command.recoveryCodes },
+        ...passwordOnly.map((s): AccountEvent => ({ _tag: "SessionRevoked", sessionId: s.sessionId, reason: "mfa_enabled" })),
+      );
+    }
 
     case "VerifySecondFactor":
       // The password half of this sign-in was verified at `passwordVerifiedAt`; a password

@@ -4,8 +4,9 @@
 //
 // Signals, strongest first (Fetch Metadata, W3C; RFC 6454 §7 Origin):
 // - `Sec-Fetch-Site`: sent by every current browser on every request and not settable by page
-//   script, so when present it decides alone. Only `same-origin` and `none` (the user acted
-//   directly) pass; `same-site` is refused too, since a sibling subdomain is not this server.
+//   script. Only `same-origin` and `none` (the user acted directly) pass; `same-site` is refused
+//   too, since a sibling subdomain is not this server. Even then an `Origin` naming another site
+//   refuses (an honest browser never sends the two in disagreement).
 // - `Origin`, for browsers without Fetch Metadata: it must be this server's origin, and `null`
 //   is refused. Our pages send `Referrer-Policy: same-origin` (src/http/responses.ts), under
 //   which the Fetch standard has the browser send our real origin on our own form posts
@@ -25,9 +26,11 @@ import { messagePage } from "../pages/templates.ts";
 export function crossSiteReason(request: Request): string | null {
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
-  if (site !== null) return null;
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== new URL(request.url).origin) return `Origin: ${origin.slice(0, 100)}`;
+  // With Fetch Metadata present, an Origin naming another site still refuses (defence in depth:
+  // the two never disagree in an honest browser); an opaque `null` is left to Sec-Fetch-Site.
+  const foreign = origin !== null && origin !== new URL(request.url).origin;
+  if (foreign && (site === null || origin !== "null")) return `Origin: ${origin.slice(0, 100)}`;
   return null;
 }
 

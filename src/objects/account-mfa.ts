@@ -101,8 +101,9 @@ function confirm(ctx: MfaContext, request: Extract<MfaRequest, { op: "confirm" }
   if (ctx.mfa.totp()?.pending_id !== request.pendingId) return { ok: false as const, reason: "enrollment_replaced" };
   const codes = newRecoveryCodes();
   return ctx.transaction(() => {
-    const enabled = ctx.run({ _tag: "EnableMfa", recoveryCodes: codes.length }, `${requestId}:mfa-enable`);
+    const enabled = ctx.run({ _tag: "EnableMfa", recoveryCodes: codes.length, at: ctx.at }, `${requestId}:mfa-enable`);
     if (!enabled.ok) return { ok: false as const, reason: enabled.error };
+    for (const { data } of enabled.events) if (data._tag === "SessionRevoked") ctx.secrets.supersedeSession(data.sessionId, ctx.at);
     ctx.mfa.confirmEnrollment(request.pendingId, request.step);
     ctx.mfa.replaceRecoveryCodes(codes);
     return { ok: true as const, recoveryCodes: codes };

@@ -99,12 +99,13 @@ async function accountTicket(env: Env, accountId: string, amr: ReadonlyArray<Aut
 async function readAccountTicket(env: Env, ticket: string | undefined) {
   const p = ticket ? await verifyTicket(env, "account", ticket) : null;
   if (!p || typeof p.accountId !== "string" || typeof p.authAt !== "number" || !Array.isArray(p.amr)) return null;
-  const view = await accountStub(env, p.accountId).view();
-  if (!view || view.closed) return null;
+  // The one rule of domain/authentication.ts (closed, locked, password changed since, MFA
+  // without otp), as for a browser session: a lockout ends this sign-in too.
+  const status = await accountStub(env, p.accountId).resumeStatus("");
+  if (!status) return null;
   const amr = p.amr.filter((m): m is AuthMethod => m === "pwd" || m === "otp");
-  if ((view.passwordChangedAt ?? -1) >= p.authAt) return null;
-  if (view.mfaEnabled && !amr.includes("otp")) return null;
-  return { view, amr, authAt: p.authAt, ticket: ticket! };
+  if (authenticationProblemOf(authenticationFactsOfStatus(status), { authAt: p.authAt, amr }) !== null) return null;
+  return { view: status.account, amr, authAt: p.authAt, ticket: ticket! };
 }
 
 type Held = { readonly view: AccountView; readonly amr: ReadonlyArray<AuthMethod>; readonly authAt: number };

@@ -78,7 +78,7 @@ export const command: fc.Arbitrary<AccountCommand> = fc.oneof(
   }).map(expiring)),
   // Second factor and password change (domain/mfa.ts): enrollment common enough that the
   // second-factor paths, their lockout and recovery-code counts are reached often.
-  weighted(3, fc.record({ _tag: fc.constant("EnableMfa"), recoveryCodes: fc.constantFrom(2, 10) })),
+  weighted(3, fc.record({ _tag: fc.constant("EnableMfa"), recoveryCodes: fc.constantFrom(2, 10), at: expiry })),
   weighted(6, fc.record({ _tag: fc.constant("VerifySecondFactor"), proof: secondFactor, clientId: fc.option(client, { nil: null }), at: expiry })),
   weighted(1, fc.record({ _tag: fc.constant("DisableMfa"), proof: secondFactor, at: expiry })),
   weighted(1, fc.record({ _tag: fc.constant("RegenerateRecoveryCodes"), proof: secondFactor, count: fc.constant(10), at: expiry })),

@@ -110,7 +110,7 @@ export const oneOfEach: ReadonlyArray<AccountCommand> = [
   invoke("account.read_self"),
   expireDue(),
   closeAccount,
-  { _tag: "EnableMfa", recoveryCodes: 10 },
+  { _tag: "EnableMfa", recoveryCodes: 10, at: NOW },
   { _tag: "VerifySecondFactor", proof: { method: "totp", verified: true }, clientId: CLIENT, at: NOW },
   { _tag: "DisableMfa", proof: { method: "totp", verified: true }, at: NOW },
   { _tag: "RegenerateRecoveryCodes", proof: { method: "totp", verified: true }, count: 10, at: NOW },

@@ -41,14 +41,28 @@ const runAll = (from: ReadonlyArray<AccountEvent>, commands: ReadonlyArray<Accou
 
 describe("RFC 6238 enrollment: EnableMfa", () => {
   it("turns TOTP on with its count of recovery codes (the first code was checked at the edge)", () => {
-    const outcome = given(...registered).when({ _tag: "EnableMfa", recoveryCodes: 10 });
+    const outcome = given(...registered).when({ _tag: "EnableMfa", recoveryCodes: 10, at: NOW });
     outcome.then(mfaOn);
     expect(given(...withMfa).state).toMatchObject({ mfaEnabled: true, recoveryCodesRemaining: 10 });
   });
   it("refuses a second enrollment while MFA is on (turn it off first)", () =>
-    void given(...withMfa).when({ _tag: "EnableMfa", recoveryCodes: 10 }).thenFails("MfaAlreadyEnabled"));
+    void given(...withMfa).when({ _tag: "EnableMfa", recoveryCodes: 10, at: NOW }).thenFails("MfaAlreadyEnabled"));
   it("refuses on an account that was never registered", () =>
-    void given().when({ _tag: "EnableMfa", recoveryCodes: 10 }).thenFails("AccountNotFound"));
+    void given().when({ _tag: "EnableMfa", recoveryCodes: 10, at: NOW }).thenFails("AccountNotFound"));
+  it("NIST SP 800-63B §4.2.1: ends every live password-only session (no AAL1 session outlives the move to AAL2)", () =>
+    void given(...registered, consented(), sessionStarted(), sessionStarted(undefined, "s-2"))
+      .when({ _tag: "EnableMfa", recoveryCodes: 10, at: NOW })
+      .then(mfaOn, { _tag: "SessionRevoked", sessionId: SESSION, reason: "mfa_enabled" }, { _tag: "SessionRevoked", sessionId: "s-2", reason: "mfa_enabled" }));
+  it("keeps sessions that already carry a second factor, and leaves revoked or lapsed ones alone", () => {
+    const withOtp: AccountEvent = { ...sessionStarted(undefined, "s-otp"), amr: ["pwd", "otp"] } as AccountEvent;
+    const revoked: AccountEvent = { _tag: "SessionRevoked", sessionId: SESSION, reason: "user_request" };
+    void given(...registered, consented(), sessionStarted(), revoked, withOtp)
+      .when({ _tag: "EnableMfa", recoveryCodes: 10, at: NOW })
+      .then(mfaOn);
+    void given(...registered, consented(), sessionStarted())
+      .when({ _tag: "EnableMfa", recoveryCodes: 10, at: EXPIRES })
+      .then(mfaOn);
+  });
 });
 
 describe("sign-in with a second factor: RecordLogin then VerifySecondFactor", () => {

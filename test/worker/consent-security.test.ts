@@ -91,6 +91,8 @@ const crossSite: Array<[string, Record<string, string>]> = [
   ["Sec-Fetch-Site: cross-site", { "sec-fetch-site": "cross-site" }],
   ["Sec-Fetch-Site: same-site (a sibling subdomain)", { "sec-fetch-site": "same-site" }],
   ["a same-origin Origin but Sec-Fetch-Site: cross-site", { origin: ORIGIN, "sec-fetch-site": "cross-site" }],
+  ["Sec-Fetch-Site: none beside the Origin of another site (the two disagree)", { origin: "https://evil.example", "sec-fetch-site": "none" }],
+  ["Sec-Fetch-Site: same-origin beside the Origin of another site", { origin: "https://evil.example", "sec-fetch-site": "same-origin" }],
 ];
 
 const post = (path: string, fields: Record<string, string>, headers: Record<string, string>) =>

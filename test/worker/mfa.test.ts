@@ -9,7 +9,9 @@ import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AccountObject } from "../../src/objects/account-object.ts";
 import { timeStep } from "../../src/totp.ts";
-import { allEvents, call, cookiesOf, form, meta, registeredAccount, sql, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
+import { env } from "cloudflare:workers";
+import { signAccessToken } from "../../src/keys.ts";
+import { allEvents, call, cookiesOf, form, issueSession, meta, ORIGIN, registeredAccount, RESOURCE, sql, WARM_UP_TIMEOUT_MS, warmUp } from "./helpers.ts";
 import { codeAt, consentAndRedeem, enroll, hidden, mcpTool, openSecurity, passwordStep, signedUpPerson, wrongCode } from "./mfa-flow.ts";
 
 beforeAll(warmUp, WARM_UP_TIMEOUT_MS);
@@ -316,5 +318,29 @@ describe("bad input to the second-factor pages is a 4xx page and changes nothing
       expect(await res.text()).not.toContain("<script>");
     }
     expect(await sql(person.stub, "SELECT 1 FROM mfa_recovery_codes WHERE used_at IS NOT NULL")).toEqual([]);
+  });
+});
+
+describe("NIST SP 800-63B §4.2.1: turning MFA on ends every password-only session", () => {
+  it("a session signed in with the password alone is revoked (mfa_enabled): its JWT fails at the next /mcp request and its refresh token is dead", async () => {
+    const person = await signedUpPerson();
+    const issued = await issueSession(person.stub, { clientId: "client-pwd-only" });
+    const token = await signAccessToken(env, ORIGIN, RESOURCE, { sub: person.accountId, sid: issued.sessionId, client_id: issued.clientId, scope: "account:read" });
+    expect((await mcpTool(token, "whoami")).status).toBe(200);
+    await enroll(person.email);
+    expect((await mcpTool(token, "whoami")).status).toBe(401);
+    expect(await person.stub.refresh({ refreshToken: issued.refreshToken, clientId: issued.clientId, scopes: null }, meta())).toEqual({ ok: false, reason: "session_not_live" });
+    expect(await eventsOf(person.stub)).toContainEqual({ _tag: "SessionRevoked", sessionId: issued.sessionId, reason: "mfa_enabled" });
+  });
+});
+
+describe("OWASP account lockout: a lockout ends the security page's sign-in too", () => {
+  it("a settings ticket from before the lock is refused while the account is locked, and nothing is enrolled", async () => {
+    const person = await signedUpPerson();
+    const { ticket } = await openSecurity(person.email);
+    for (let i = 0; i < 5; i++) await person.stub.recordLogin(false, null, meta());
+    expect((await call("/account/security", form({ ticket }))).status).toBe(400);
+    expect((await call("/account/mfa/enroll", form({ ticket }))).status).toBe(400);
+    expect((await eventsOf(person.stub)).some((e) => e._tag === "MfaEnabled")).toBe(false);
   });
 });
