@@ -18,6 +18,8 @@ export interface DirectoryRow {
   readonly lockedOut: boolean;
   readonly registeredAt: number | null;
   readonly lastSeq: number;
+  /** A service account (no email): its name and the one client that acts as it. */
+  readonly service: { readonly name: string; readonly clientId: string } | null;
 }
 
 export const emptyDirectoryRow = (accountId: string): DirectoryRow => ({
@@ -31,6 +33,7 @@ export const emptyDirectoryRow = (accountId: string): DirectoryRow => ({
   lockedOut: false,
   registeredAt: null,
   lastSeq: 0,
+  service: null,
 });
 
 const without = <T>(items: ReadonlyArray<T>, item: T) => items.filter((x) => x !== item);
@@ -42,8 +45,8 @@ export const reduceDirectory = (row: DirectoryRow, stored: StoredEvent): Directo
     case "AccountRegistered":
       return { ...next, email: event.email, registeredAt: stored.metadata.at };
     case "ServiceAccountRegistered":
-      // A service account has no email; operators find it by id (its client's registration names it).
-      return { ...next, registeredAt: stored.metadata.at };
+      // A service account has no email: operators list it by kind, with its name and client.
+      return { ...next, registeredAt: stored.metadata.at, service: { name: event.name, clientId: event.clientId } };
     case "RoleGranted":
       return row.roles.includes(event.role) ? next : { ...next, roles: [...row.roles, event.role] };
     case "RoleExpired":
@@ -99,15 +102,19 @@ export const DIRECTORY_SQL = `
   CREATE INDEX IF NOT EXISTS directory_by_email ON directory (email, account_id);
 `;
 
+/** Read-model version 4: service accounts in the directory (added to shards made before it). */
+export const DIRECTORY_SERVICE_SQL = "ALTER TABLE directory ADD COLUMN service TEXT";
+
 export const directoryColumns = (row: DirectoryRow) => [
   row.accountId, row.email, row.status, JSON.stringify(row.roles), JSON.stringify(row.liveSessions),
   row.liveSessions.length, row.lastLoginAt, row.consecutiveFailedLogins, row.lockedOut ? 1 : 0, row.registeredAt, row.lastSeq,
+  row.service === null ? null : JSON.stringify(row.service),
 ] as const;
 
 export interface DirectoryRecord extends Record<string, SqlValue> {
   account_id: string; email: string | null; status: string; roles: string; live_sessions: string;
   live_session_count: number; last_login_at: number | null; consecutive_failed_logins: number;
-  locked_out: number; registered_at: number | null; last_seq: number;
+  locked_out: number; registered_at: number | null; last_seq: number; service: string | null;
 }
 type SqlValue = string | number | null | ArrayBuffer;
 
@@ -122,4 +129,5 @@ export const directoryFromRecord = (r: DirectoryRecord): DirectoryRow => ({
   lockedOut: r.locked_out === 1,
   registeredAt: r.registered_at,
   lastSeq: r.last_seq,
+  service: r.service ? JSON.parse(r.service) : null,
 });

@@ -18,6 +18,7 @@ const Limit = Schema.optional(Schema.Int.pipe(Schema.check(Schema.isBetween({ mi
 const Time = Schema.optional(Schema.String.pipe(Schema.check(Schema.isPattern(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/))));
 
 const ListAccountsInput = Schema.Struct({
+  kind: Schema.optional(Schema.Literals(["people", "services"])),
   status: Schema.optional(Schema.Literals(["active", "closed"])),
   email_prefix: Schema.optional(Schema.String.pipe(Schema.check(Schema.isMaxLength(254)))),
   limit: Limit,
@@ -53,14 +54,14 @@ export function registerOperatorTools(server: McpServer, env: Env, request: Requ
     "list_accounts",
     {
       title: "List accounts",
-      description: "Operator directory: every person's account with status, roles, live session ids (liveSessions), last login and lockout state (times in ms since the epoch), by email.",
+      description: "Operator directory: people by email (kind \"people\", the default) or service accounts with their name and client (kind \"services\"), each with status, roles, live session ids (liveSessions), last login and lockout state (times in ms since the epoch).",
       inputSchema: standard(ListAccountsInput),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (input) =>
       withPermission(env, request, LIST_ACCOUNTS, () =>
         guarded(
-          () => listAccounts(env, { status: input.status, emailPrefix: input.email_prefix?.toLowerCase(), limit: input.limit ?? 50, cursor: input.cursor }),
+          () => listAccounts(env, { kind: input.kind, status: input.status, emailPrefix: input.email_prefix?.toLowerCase(), limit: input.limit ?? 50, cursor: input.cursor }),
           text,
         ),
       ),

@@ -1,11 +1,13 @@
 // DirectoryShardObject: one shard of the operator directory (projections/directory.ts).
 // Named "directory/<n>"; accounts are assigned by projections/sharding.ts.
 
-import { emptyDirectoryRow, directoryColumns, directoryFromRecord, DIRECTORY_SQL, reduceDirectory, type DirectoryRecord, type DirectoryRow } from "../../projections/directory.ts";
+import { emptyDirectoryRow, directoryColumns, directoryFromRecord, DIRECTORY_SERVICE_SQL, DIRECTORY_SQL, reduceDirectory, type DirectoryRecord, type DirectoryRow } from "../../projections/directory.ts";
 import type { StoredEvent } from "../../domain/events.ts";
 import { ProjectionShard } from "./projection-shard.ts";
 
 export interface DirectoryQuery {
+  /** People (by email, the default) or service accounts (by id). */
+  readonly kind?: "people" | "services";
   readonly status?: "active" | "closed";
   readonly emailPrefix?: string;
   readonly limit: number;
@@ -16,6 +18,10 @@ export interface DirectoryQuery {
 export class DirectoryShardObject extends ProjectionShard {
   protected readModelSql() {
     return DIRECTORY_SQL;
+  }
+
+  protected override readModelUpgrades() {
+    return [{ version: 4, description: "directory: service accounts", sql: DIRECTORY_SERVICE_SQL }];
   }
 
   protected dropReadModelSql() {
@@ -31,7 +37,7 @@ export class DirectoryShardObject extends ProjectionShard {
     const next = reduceDirectory(this.row(source) ?? emptyDirectoryRow(source), event);
     this.ctx.storage.sql.exec(
       `INSERT OR REPLACE INTO directory (account_id, email, status, roles, live_sessions, live_session_count, last_login_at,
-         consecutive_failed_logins, locked_out, registered_at, last_seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+         consecutive_failed_logins, locked_out, registered_at, last_seq, service) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
       ...directoryColumns(next),
     );
   }
@@ -40,13 +46,17 @@ export class DirectoryShardObject extends ProjectionShard {
     return this.row(accountId);
   }
 
-  /** Ordered by (email, accountId); unregistered rows (no email yet) are not listed. */
+  /**
+   * People ordered by (email, accountId), service accounts by accountId (their email is null, so
+   * the same cursor works); unregistered rows (neither yet) are not listed.
+   */
   list(query: DirectoryQuery): DirectoryRow[] {
-    const where = ["email IS NOT NULL"];
+    const where = [query.kind === "services" ? "service IS NOT NULL" : "email IS NOT NULL"];
     const args: Array<string | number> = [];
     if (query.status) (where.push("status = ?"), args.push(query.status));
     if (query.emailPrefix) (where.push("email >= ? AND email < ?"), args.push(query.emailPrefix, query.emailPrefix + "\uffff"));
-    if (query.after) (where.push("(email > ? OR (email = ? AND account_id > ?))"), args.push(query.after.email, query.after.email, query.after.accountId));
+    if (query.after && query.kind === "services") (where.push("account_id > ?"), args.push(query.after.accountId));
+    else if (query.after) (where.push("(email > ? OR (email = ? AND account_id > ?))"), args.push(query.after.email, query.after.email, query.after.accountId));
     return this.ctx.storage.sql
       .exec<DirectoryRecord>(`SELECT * FROM directory WHERE ${where.join(" AND ")} ORDER BY email, account_id LIMIT ?`, ...args, query.limit)
       .toArray()

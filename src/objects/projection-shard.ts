@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { StoredEvent } from "../../domain/events.ts";
 import type { Env } from "../env.ts";
-import { migrate } from "../store/migrations.ts";
+import { migrate, type Migration } from "../store/migrations.ts";
 
 export interface DeliveryHead {
   readonly seq: number;
@@ -40,10 +40,18 @@ export abstract class ProjectionShard extends DurableObject<Env> {
       },
       { version: 2, description: "read model", sql: this.readModelSql() },
       { version: 3, description: "shard identity", sql: "CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), target TEXT NOT NULL)" },
+      ...this.readModelUpgrades(),
     ]);
   }
 
   protected abstract readModelSql(): string;
+  /**
+   * Later changes to the read model's shape (versions 4 and up), applied once to a shard that
+   * has the older shape, and again after a rebuild recreates the table from readModelSql().
+   */
+  protected readModelUpgrades(): ReadonlyArray<Migration> {
+    return [];
+  }
   protected abstract dropReadModelSql(): string;
   /** Applies one event of `source`; runs inside the delivery transaction. */
   protected abstract applyEvent(source: string, event: StoredEvent): void;
@@ -115,6 +123,7 @@ export abstract class ProjectionShard extends DurableObject<Env> {
       const sql = this.ctx.storage.sql;
       sql.exec(this.dropReadModelSql());
       sql.exec(this.readModelSql());
+      for (const upgrade of this.readModelUpgrades()) sql.exec(upgrade.sql);
       sql.exec("UPDATE checkpoints SET applied_seq = 0, pending_since = head_at");
       return sql.exec<{ source: string }>("SELECT source FROM checkpoints").toArray().map((r) => r.source);
     });

@@ -61,17 +61,23 @@ const auditShard = (env: Env, target: string) => env.AUDIT.get(env.AUDIT.idFromN
 
 export async function listAccounts(
   env: Env,
-  query: { status?: "active" | "closed"; emailPrefix?: string; limit: number; cursor?: string },
+  query: { kind?: "people" | "services"; status?: "active" | "closed"; emailPrefix?: string; limit: number; cursor?: string },
 ): Promise<{ accounts: DirectoryRow[]; next: string | null }> {
   const after = decodeCursor<NonNullable<DirectoryQuery["after"]>>(query.cursor, { email: "string", accountId: "string" });
-  const shardQuery: DirectoryQuery = { limit: query.limit, status: query.status, emailPrefix: query.emailPrefix, after };
+  const shardQuery: DirectoryQuery = { kind: query.kind, limit: query.limit, status: query.status, emailPrefix: query.emailPrefix, after };
   const pages = await Promise.all(allTargets("directory").map((t) => directoryShard(env, t).list(shardQuery) as Promise<DirectoryRow[]>));
+  // The shards' order, merged: (email, accountId); service accounts have no email ("").
+  const key = (row: DirectoryRow) => [row.email ?? "", row.accountId] as const;
   const merged = pages
     .flat()
-    .sort((a, b) => (a.email! < b.email! ? -1 : a.email! > b.email! ? 1 : a.accountId < b.accountId ? -1 : 1))
+    .sort((a, b) => {
+      const [ea, ia] = key(a);
+      const [eb, ib] = key(b);
+      return ea < eb ? -1 : ea > eb ? 1 : ia < ib ? -1 : ia > ib ? 1 : 0;
+    })
     .slice(0, query.limit);
   const last = merged.at(-1);
-  return { accounts: merged, next: merged.length === query.limit && last ? encodeCursor({ email: last.email, accountId: last.accountId }) : null };
+  return { accounts: merged, next: merged.length === query.limit && last ? encodeCursor({ email: last.email ?? "", accountId: last.accountId }) : null };
 }
 
 export async function queryAudit(

@@ -243,3 +243,29 @@ describe("audit: the operator's own log names every client registered or disable
     for (const secret of [service.client_secret, rs.client_secret]) expect(everything).not.toContain(secret!);
   });
 });
+
+describe("list_accounts shows service accounts to operators (directory read model v4)", () => {
+  it("kind services lists a new service account with its name and client; the people listing never does", async () => {
+    const operator = await operatorSession("owner", ["account:read", "accounts:read", "clients:manage"]);
+    const client = await serviceClient(operator);
+    const serviceAccountId = client.service_account_id!;
+    await drainOutbox(accountStub(serviceAccountId));
+    const listed = async (kind?: string) => {
+      const rows: Array<{ accountId: string; email: string | null; service: { name: string; clientId: string } | null }> = [];
+      let cursor: string | undefined;
+      do {
+        const result = await callTool(operator.accessToken, "list_accounts", { ...(kind ? { kind } : {}), limit: 100, ...(cursor ? { cursor } : {}) });
+        const page = result.structuredContent as { accounts: typeof rows; next: string | null };
+        rows.push(...page.accounts);
+        cursor = page.next ?? undefined;
+      } while (cursor);
+      return rows;
+    };
+    const services = await listed("services");
+    const row = services.find((r) => r.accountId === serviceAccountId);
+    expect(row).toMatchObject({ email: null, service: { clientId: client.client_id } });
+    expect(row!.service!.name.length).toBeGreaterThan(0);
+    expect(services.every((r) => r.service !== null && r.email === null)).toBe(true);
+    expect((await listed()).some((r) => r.accountId === serviceAccountId)).toBe(false);
+  });
+});

@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SYSTEM, type StoredEvent } from "../../domain/events.ts";
 import { compareAuditDesc, type AuditRow } from "../../projections/audit.ts";
+import { DIRECTORY_SQL } from "../../projections/directory.ts";
 import { targetOf } from "../../projections/sharding.ts";
 import type { AccountObject } from "../../src/objects/account-object.ts";
 import type { ProjectionShard } from "../../src/objects/projection-shard.ts";
@@ -249,5 +250,30 @@ describe("projection health and rebuild", () => {
       const m = await expectReadModelsEqualReducers(stub, accountId);
       expect(m.audit).toHaveLength(status.head);
     }
+  });
+});
+
+describe("read-model upgrades: a shard made before directory v4 gains the service column in place", () => {
+  it("waking with the v3 shape applies migration 4 once; rows written before it read back with no service", async () => {
+    const shard = env.DIRECTORY.get(env.DIRECTORY.idFromName(`directory-upgrade-${crypto.randomUUID()}`));
+    // Bring the shard to the shape it had before version 4: the directory table without `service`.
+    await runInDurableObject(shard, (_instance: unknown, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE directory");
+      sql.exec(DIRECTORY_SQL);
+      sql.exec("DELETE FROM schema_migrations WHERE version = 4");
+      sql.exec(
+        `INSERT INTO directory (account_id, email, status, roles, live_sessions, live_session_count, last_login_at,
+           consecutive_failed_logins, locked_out, registered_at, last_seq) VALUES ('old', 'old@example.com', 'active', '[]', '[]', 0, NULL, 0, 0, 1, 3)`,
+      );
+    });
+    await evictDurableObject(shard);
+    const migrated = await runInDurableObject(shard, (_instance: unknown, state) => ({
+      columns: state.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('directory')").toArray().map((c) => c.name),
+      versions: state.storage.sql.exec<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version").toArray().map((r) => r.version),
+    }));
+    expect(migrated.columns).toContain("service");
+    expect(migrated.versions).toEqual([1, 2, 3, 4]);
+    expect(await shard.get("old")).toMatchObject({ email: "old@example.com", service: null, lastSeq: 3 });
   });
 });
