@@ -8,12 +8,12 @@
 
 import { createMcpHandler } from "agents/mcp/server";
 import type { Env } from "../env.ts";
-import { issuerOf, requestMeta, resourceOf } from "../http/responses.ts";
+import { issuerOf, resourceOf } from "../http/responses.ts";
 import { verifyAccessToken } from "../keys.ts";
 import { resourceMetadataUrl } from "../oauth/metadata.ts";
 import { accountStub } from "../services/accounts.ts";
 import { scopeChallenge, type ScopeChallenge } from "./scope-challenge.ts";
-import { buildServer, type CallerProps } from "./tools.ts";
+import { buildServer, decideToolCall, type CallerProps } from "./tools.ts";
 
 /** RFC 6750 §3 challenge; RFC 9728 §5.1 adds resource_metadata so clients can discover. */
 function unauthorized(request: Request, error?: { code: string; description: string }) {
@@ -84,19 +84,6 @@ export async function mcp(request: Request, env: Env, ctx: ExecutionContext): Pr
   if (!claims) return unauthorized(request, { code: "invalid_token", description: "the access token is invalid or expired" });
   const session = await accountStub(env, claims.sub).session(claims.sid, Date.now());
   if (!session.live) return unauthorized(request, { code: "invalid_token", description: `the session is ${session.reason}` });
-  const granted = claims.scope.split(" ");
-  const challenge = await scopeChallenge(request, granted, session.account.permissions);
-  if (challenge) {
-    // Recorded like any refused call (ToolInvoked denied, "missing scope"): the audit trail sees
-    // every attempt, whether the SDK or this early challenge answered it.
-    const stub = accountStub(env, claims.sub);
-    for (const gate of challenge.gates) {
-      const meta = requestMeta(request);
-      await stub.invokeTool({ _tag: "InvokeTool", tool: gate.tool, sessionId: claims.sid, permission: gate.permission, requiredScope: gate.scope, tokenScopes: granted, at: meta.at }, meta);
-    }
-    return insufficientScope(request, challenge);
-  }
-
   const props: CallerProps = {
     accountId: claims.sub,
     sessionId: claims.sid,
@@ -104,6 +91,14 @@ export async function mcp(request: Request, env: Env, ctx: ExecutionContext): Pr
     scopes: claims.scope.split(" "),
     amr: session.amr,
   };
+  const challenge = await scopeChallenge(request, props.scopes, session.account.permissions);
+  if (challenge) {
+    // Recorded like any refused call (ToolInvoked denied, "missing scope"): the audit trail sees
+    // every attempt, whether the SDK or this early challenge answered it.
+    for (const gate of challenge.gates) await decideToolCall(env, request, props, gate);
+    return insufficientScope(request, challenge);
+  }
+
   const handler = createMcpHandler(() => buildServer(env, request), { route: "/mcp", authContext: { props } });
   return handler(request, env, ctx);
 }

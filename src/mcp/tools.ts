@@ -48,6 +48,19 @@ export type { ToolGate };
 const WHOAMI = defineGate({ tool: "whoami", permission: "account.read_self", scope: "account:read" });
 const MY_EVENTS = defineGate({ tool: "my_events", permission: "events.read_self", scope: "account:read" });
 
+/**
+ * One tool call decided and recorded (ToolInvoked) by the caller's account object: the role's
+ * permission, and the scope on both the session and the presented token. Also how /mcp records
+ * a call it answered with an insufficient_scope challenge before the SDK ran.
+ */
+export function decideToolCall(env: Env, request: Request, caller: Pick<CallerProps, "accountId" | "sessionId" | "scopes">, gate: ToolGate) {
+  const meta = requestMeta(request);
+  return accountStub(env, caller.accountId).invokeTool(
+    { _tag: "InvokeTool", tool: gate.tool, sessionId: caller.sessionId, permission: gate.permission, requiredScope: gate.scope, tokenScopes: caller.scopes, at: meta.at },
+    meta,
+  );
+}
+
 /** The permission check: decided and recorded in the account object, then the work. */
 export async function withPermission(
   env: Env,
@@ -56,11 +69,7 @@ export async function withPermission(
   work: (account: CallerView, props: CallerProps) => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   const props = caller();
-  const meta = requestMeta(request);
-  const decision = await accountStub(env, props.accountId).invokeTool(
-    { _tag: "InvokeTool", tool: gate.tool, sessionId: props.sessionId, permission: gate.permission, requiredScope: gate.scope, tokenScopes: props.scopes, at: meta.at },
-    meta,
-  );
+  const decision = await decideToolCall(env, request, props, gate);
   if (!decision.allowed) return refusal(`Permission denied: ${decision.reason}.`);
   return work(decision.account, props);
 }

@@ -18,6 +18,8 @@
 // every use re-checks the account (closed, locked, password changed since, second factor).
 
 import { authenticationProblemOf, type AuthenticationFacts, type AuthenticationProblem } from "../../domain/authentication.ts";
+import { Schema } from "effect";
+import { AuthMethod } from "../../domain/events.ts";
 import type { Env } from "../env.ts";
 import { constantTimeEqual, randomToken } from "../crypto.ts";
 import { signTicket, ticketMac, verifyTicket } from "../keys.ts";
@@ -31,8 +33,11 @@ export const SESSION_COOKIE = "__Host-warden-session";
  */
 export const BROWSER_SESSION_TTL_S = 12 * 60 * 60;
 
-/** How the person proved who they are (RFC 8176 values): "pwd", then "otp" after a second factor. */
-export type AuthMethod = "pwd" | "otp";
+export { AuthMethod };
+const isAuthMethod = Schema.is(AuthMethod);
+
+/** The RFC 8176 methods in a ticket's `amr` claim; anything else in it is dropped. */
+export const authMethodsOf = (claim: ReadonlyArray<unknown>): AuthMethod[] => claim.filter(isAuthMethod);
 
 export interface BrowserSession {
   readonly accountId: string;
@@ -72,8 +77,7 @@ export async function readBrowserSession(env: Env, request: Request): Promise<Br
   if (!value || value.length > 4096) return null;
   const p = await verifyTicket(env, "browser-session", value);
   if (!p || typeof p.accountId !== "string" || typeof p.sid !== "string" || typeof p.authAt !== "number" || !Array.isArray(p.amr)) return null;
-  const amr = p.amr.filter((m): m is AuthMethod => m === "pwd" || m === "otp");
-  return { accountId: p.accountId, sid: p.sid, authAt: p.authAt, amr };
+  return { accountId: p.accountId, sid: p.sid, authAt: p.authAt, amr: authMethodsOf(p.amr) };
 }
 
 /** The account as the session check needs it (AccountObject.resumeStatus). */

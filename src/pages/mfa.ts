@@ -25,7 +25,7 @@ import {
   beginEnrollment, changePassword, checkSecondFactor, confirmEnrollment, factorOf, mfaStatus, pendingSecret, type FactorInput,
 } from "../workflows/second-factor.ts";
 import { authenticationProblemOf } from "../../domain/authentication.ts";
-import { authenticationFactsOfStatus, readBrowserSession, sessionProblem, type AuthMethod } from "./browser-session.ts";
+import { authenticationFactsOfStatus, authMethodsOf, readBrowserSession, sessionProblem, type AuthMethod } from "./browser-session.ts";
 import { signInAgain } from "./consent.ts";
 import { completeSignIn } from "./flows.ts";
 import { accountSignInPage, enrollPage, recoveryCodesPage, secondFactorPage, securityPage } from "./mfa-templates.ts";
@@ -103,7 +103,7 @@ async function readAccountTicket(env: Env, ticket: string | undefined) {
   // without otp), as for a browser session: a lockout ends this sign-in too.
   const status = await accountStub(env, p.accountId).resumeStatus("");
   if (!status) return null;
-  const amr = p.amr.filter((m): m is AuthMethod => m === "pwd" || m === "otp");
+  const amr = authMethodsOf(p.amr);
   if (authenticationProblemOf(authenticationFactsOfStatus(status), { authAt: p.authAt, amr }) !== null) return null;
   return { view: status.account, amr, authAt: p.authAt, ticket: ticket! };
 }
